@@ -1,0 +1,284 @@
+package eventstore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// HashSize is the length of a chain hash in bytes.
+const HashSize = sha256.Size
+
+// hashDomain separates this encoding from any other use of SHA-256; a new
+// encoding gets a new tag, and old events keep verifying under theirs.
+const hashDomain = "acv-event-chain-v1"
+
+// ZeroHash is the previous hash of a stream's first event.
+var zeroHash [HashSize]byte
+
+// ZeroHash returns the previous-hash value of a stream's first event: 32 zero bytes.
+func ZeroHash() []byte { return zeroHash[:] }
+
+// CanonicalJSON re-encodes a JSON value canonically: object keys sorted by
+// their UTF-8 bytes, no insignificant space, no HTML escaping, and numbers in
+// plain decimal (1e2 becomes 100), so that a value stored in PostgreSQL's
+// jsonb and read back encodes to the same bytes it was hashed from.
+func CanonicalJSON(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("canonical json: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("canonical json: trailing data")
+	}
+	var buf bytes.Buffer
+	if err := writeCanonical(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeCanonical(buf *bytes.Buffer, v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeString(buf, k)
+			buf.WriteByte(':')
+			if err := writeCanonical(buf, v[k]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case []any:
+		buf.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeCanonical(buf, e); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case string:
+		writeString(buf, v)
+	case json.Number:
+		buf.WriteString(canonicalNumber(v))
+	case bool:
+		if v {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+	case nil:
+		buf.WriteString("null")
+	default:
+		return fmt.Errorf("canonical json: unexpected %T", v)
+	}
+	return nil
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // encoding a string cannot fail
+	buf.Truncate(buf.Len() - 1)
+}
+
+// canonicalNumber writes exponent forms in plain decimal, as jsonb does.
+func canonicalNumber(n json.Number) string {
+	s := n.String()
+	if !strings.ContainsAny(s, "eE") {
+		return s
+	}
+	f, _, err := big.ParseFloat(s, 10, 256, big.ToNearestEven)
+	if err != nil {
+		return s
+	}
+	return f.Text('f', -1)
+}
+
+// ChainHash is the hash stored with an event: SHA-256 over a tag, the
+// previous event's hash, and the event's id, stream, version, type,
+// recording time (UTC microseconds), canonical data and canonical metadata,
+// each field length-prefixed so no two events encode alike. data and
+// metadata must already be canonical ([CanonicalJSON]).
+func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ string, recordedAt time.Time, data, metadata []byte) []byte {
+	h := sha256.New()
+	var n [8]byte
+	field := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte(hashDomain))
+	field(prev)
+	field(id[:])
+	field([]byte(stream))
+	binary.BigEndian.PutUint64(n[:], uint64(version))
+	field(n[:])
+	field([]byte(typ))
+	binary.BigEndian.PutUint64(n[:], uint64(recordedAt.UTC().UnixMicro()))
+	field(n[:])
+	field(data)
+	field(metadata)
+	return h.Sum(nil)
+}
+
+// Prepared is an event ready to be written: validated, canonical, hashed.
+type Prepared struct {
+	NewEvent
+	Stream     string
+	Version    int64
+	RecordedAt time.Time
+	Data       []byte // canonical
+	Metadata   []byte // canonical
+	PrevHash   []byte
+	Hash       []byte
+}
+
+// Prepare validates events and chains them onto a stream whose last event
+// has version prevVersion and hash prevHash (0 and [ZeroHash] for a new
+// stream). recordedAt is truncated to microseconds, the precision both
+// backends store. Backends call it inside Append.
+func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.Time, events []NewEvent) ([]Prepared, error) {
+	if stream == "" {
+		return nil, fmt.Errorf("%w: empty stream name", ErrInvalidEvent)
+	}
+	recordedAt = recordedAt.UTC().Truncate(time.Microsecond)
+	out := make([]Prepared, len(events))
+	seen := make(map[uuid.UUID]bool, len(events))
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			return nil, fmt.Errorf("%w: event %d of %s has no id", ErrInvalidEvent, i, stream)
+		}
+		if seen[e.ID] {
+			return nil, fmt.Errorf("%w: event id %s appears twice", ErrInvalidEvent, e.ID)
+		}
+		seen[e.ID] = true
+		if e.Type == "" {
+			return nil, fmt.Errorf("%w: event %s has no type", ErrInvalidEvent, e.ID)
+		}
+		data, err := CanonicalJSON(e.Data)
+		if err != nil || len(data) == 0 || data[0] != '{' {
+			return nil, fmt.Errorf("%w: event %s data is not a JSON object", ErrInvalidEvent, e.ID)
+		}
+		rawMeta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %s metadata: %v", ErrInvalidEvent, e.ID, err)
+		}
+		meta, err := CanonicalJSON(rawMeta)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %s metadata: %v", ErrInvalidEvent, e.ID, err)
+		}
+		version := prevVersion + int64(i) + 1
+		hash := ChainHash(prevHash, e.ID, stream, version, e.Type, recordedAt, data, meta)
+		out[i] = Prepared{NewEvent: e, Stream: stream, Version: version, RecordedAt: recordedAt,
+			Data: data, Metadata: meta, PrevHash: prevHash, Hash: hash}
+		prevHash = hash
+	}
+	return out, nil
+}
+
+// SameContent reports whether a stored event records the same fact as p:
+// same id, stream, type, data and metadata. Backends use it to tell an
+// idempotent re-append from an id reused for something else.
+func SameContent(stored Event, p NewEvent, stream string) bool {
+	if stored.ID != p.ID || stored.Stream != stream || stored.Type != p.Type {
+		return false
+	}
+	a, err1 := CanonicalJSON(stored.Data)
+	b, err2 := CanonicalJSON(p.Data)
+	if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+		return false
+	}
+	m1, err1 := json.Marshal(stored.Metadata)
+	m2, err2 := json.Marshal(p.Metadata)
+	return err1 == nil && err2 == nil && bytes.Equal(m1, m2)
+}
+
+// StoredRow is one event row as a backend reads it for verification.
+type StoredRow struct {
+	ID         uuid.UUID
+	Version    int64
+	Type       string
+	RecordedAt time.Time
+	Data       []byte
+	Metadata   []byte
+	PrevHash   []byte
+	Hash       []byte
+}
+
+func (e StoredRow) check(stream string, prev []byte) *Break {
+	if !bytes.Equal(e.PrevHash, prev) {
+		return &Break{Stream: stream, Version: e.Version, Reason: "previous hash does not match the previous event"}
+	}
+	data, err := CanonicalJSON(e.Data)
+	if err != nil {
+		return &Break{Stream: stream, Version: e.Version, Reason: "data is not valid JSON"}
+	}
+	meta, err := CanonicalJSON(e.Metadata)
+	if err != nil {
+		return &Break{Stream: stream, Version: e.Version, Reason: "metadata is not valid JSON"}
+	}
+	got := ChainHash(prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, meta)
+	if !bytes.Equal(got, e.Hash) {
+		return &Break{Stream: stream, Version: e.Version, Reason: "content does not match its hash"}
+	}
+	return nil
+}
+
+// ChainVerifier checks streams row by row, for backends that read the whole
+// log in (stream, version) order. The zero value is ready to use.
+type ChainVerifier struct {
+	Report  VerifyReport
+	stream  string
+	next    int64
+	prev    []byte
+	broken  bool
+	started bool
+}
+
+// Add checks the next row; rows must arrive grouped by stream in version order.
+func (v *ChainVerifier) Add(stream string, row StoredRow) {
+	if !v.started || stream != v.stream {
+		v.started, v.stream, v.next, v.prev, v.broken = true, stream, 1, ZeroHash(), false
+		v.Report.Streams++
+	}
+	v.Report.Events++
+	if v.broken {
+		return
+	}
+	if row.Version != v.next {
+		v.Report.Breaks = append(v.Report.Breaks, Break{Stream: stream, Version: v.next,
+			Reason: fmt.Sprintf("version %d is missing (found %d)", v.next, row.Version)})
+		v.broken = true
+		return
+	}
+	if b := row.check(stream, v.prev); b != nil {
+		v.Report.Breaks = append(v.Report.Breaks, *b)
+		v.broken = true
+		return
+	}
+	v.prev = row.Hash
+	v.next++
+}

@@ -1,0 +1,303 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/acv-registry/acv/eventstore"
+	"github.com/google/uuid"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Options configure a [Store]. The zero value uses the system clock.
+type Options struct {
+	// Now returns the current time; it stamps recorded_at.
+	Now func() time.Time
+}
+
+// Store is the SQLite event log. It is safe for concurrent use.
+type Store struct {
+	write  *sql.DB // one connection: SQLite's single writer
+	read   *sql.DB
+	now    func() time.Time
+	signal eventstore.Signal
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite log at path, applies any
+// pending migrations, and returns the store.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
+		}
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	u := "file:" + (&url.URL{Path: path}).EscapedPath()
+	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	s := &Store{write: write, read: read, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Changed returns a channel closed by the next append in this process.
+// Appends by other processes on the same file are seen by polling.
+func (s *Store) Changed() <-chan struct{} { return s.signal.Wait() }
+
+// Migrate applies any pending migrations. [Open] calls it; it is exported
+// for `acv migrate`. It is idempotent and runs under SQLite's write lock.
+func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := eventstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for _, m := range ms[min(current, len(ms)):] {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.Version, m.Name, s.now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("sqlite: record migration %s: %w", m.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Append implements [eventstore.Store.Append].
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) ([]int64, error) {
+	if expected < eventstore.Any {
+		return nil, fmt.Errorf("append to %s: %w: bad expected version %d", stream, eventstore.ErrInvalidEvent, expected)
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	positions, err := s.AppendHook(ctx, stream, expected, events, nil)
+	if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, errDuplicateID) {
+		stored, lerr := s.eventsByID(ctx, events)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if !errors.Is(err, eventstore.ErrConflict) {
+			err = fmt.Errorf("append to %s: %w", stream, eventstore.ErrConflict)
+		}
+		return eventstore.ResolveDuplicate(stream, events, stored, err)
+	}
+	return positions, err
+}
+
+var errDuplicateID = errors.New("duplicate event id")
+
+// AppendHook appends like [Store.Append] but calls beforeCommit inside the
+// transaction after the rows are written; if it returns an error the
+// transaction rolls back. It exists so tests can hold a transaction open or
+// roll it back; it does not resolve idempotent repeats.
+func (s *Store) AppendHook(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent, beforeCommit func() error) ([]int64, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: begin: %w", stream, err)
+	}
+	defer tx.Rollback()
+	var (
+		version  int64
+		prevHash = eventstore.ZeroHash()
+	)
+	err = tx.QueryRowContext(ctx, `SELECT version, hash FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1`, stream).Scan(&version, &prevHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("append to %s: read head: %w", stream, err)
+	}
+	if err := eventstore.CheckExpected(stream, expected, version); err != nil {
+		return nil, err
+	}
+	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position`)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: prepare: %w", stream, err)
+	}
+	defer stmt.Close()
+	positions := make([]int64, len(prepared))
+	for i, p := range prepared {
+		err := stmt.QueryRowContext(ctx, p.ID.String(), stream, p.Version, p.Type, string(p.Data), string(p.Metadata),
+			p.RecordedAt.UnixMicro(), p.PrevHash, p.Hash).Scan(&positions[i])
+		if err != nil {
+			if isUnique(err, "events.event_id") {
+				return nil, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
+			}
+			return nil, fmt.Errorf("append to %s: insert: %w", stream, err)
+		}
+	}
+	if beforeCommit != nil {
+		if err := beforeCommit(); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("append to %s: commit: %w", stream, err)
+	}
+	s.signal.Notify()
+	return positions, nil
+}
+
+func isUnique(err error, column string) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), column)
+}
+
+const selectEvent = `SELECT position, event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash FROM events`
+
+func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
+	var out []eventstore.Event
+	for _, e := range events {
+		got, err := s.query(ctx, selectEvent+` WHERE event_id = ?`, e.ID.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// ReadStream implements [eventstore.Store.ReadStream].
+func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64) ([]eventstore.Event, error) {
+	events, err := s.query(ctx, selectEvent+` WHERE stream_id = ? AND version >= ? ORDER BY version`, stream, fromVersion)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	return events, nil
+}
+
+// ReadAll implements [eventstore.Store.ReadAll]. On SQLite the global order
+// is position order, because there is one writer at a time.
+func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	events, err := s.query(ctx, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, err)
+	}
+	return events, nil
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []eventstore.Event
+	for rows.Next() {
+		var (
+			e          eventstore.Event
+			id         string
+			data, meta string
+			micros     int64
+		)
+		if err := rows.Scan(&e.Position, &id, &e.Stream, &e.Version, &e.Type, &data, &meta, &micros, &e.PrevHash, &e.Hash); err != nil {
+			return nil, err
+		}
+		if e.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("event at position %d: bad id: %w", e.Position, err)
+		}
+		e.Data = []byte(data)
+		if err := eventstore.DecodeMetadata([]byte(meta), &e.Metadata); err != nil {
+			return nil, fmt.Errorf("event at position %d: %w", e.Position, err)
+		}
+		e.RecordedAt = time.UnixMicro(micros).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Verify implements [eventstore.Store.Verify].
+func (s *Store) Verify(ctx context.Context, stream string) (eventstore.VerifyReport, error) {
+	return s.verify(ctx, `WHERE stream_id = ? ORDER BY version`, stream)
+}
+
+// VerifyAll implements [eventstore.Store.VerifyAll].
+func (s *Store) VerifyAll(ctx context.Context) (eventstore.VerifyReport, error) {
+	return s.verify(ctx, `ORDER BY stream_id, version`)
+}
+
+func (s *Store) verify(ctx context.Context, where string, args ...any) (eventstore.VerifyReport, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT stream_id, event_id, version, type, recorded_at, data, metadata, prev_hash, hash FROM events `+where, args...)
+	if err != nil {
+		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
+	}
+	defer rows.Close()
+	var v eventstore.ChainVerifier
+	for rows.Next() {
+		var (
+			stream, id, data, meta string
+			micros                 int64
+			r                      eventstore.StoredRow
+		)
+		if err := rows.Scan(&stream, &id, &r.Version, &r.Type, &micros, &data, &meta, &r.PrevHash, &r.Hash); err != nil {
+			return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
+		}
+		r.ID, _ = uuid.Parse(id) // a mangled id fails the hash check
+		r.RecordedAt = time.UnixMicro(micros)
+		r.Data, r.Metadata = []byte(data), []byte(meta)
+		v.Add(stream, r)
+	}
+	if err := rows.Err(); err != nil {
+		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
+	}
+	return v.Report, nil
+}
