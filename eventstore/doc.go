@@ -43,7 +43,9 @@
 //	version     bigint, 1-based
 //	type        text, the stored event type name (acv.nomination-received.v1)
 //	data        jsonb (SQLite: text), canonical JSON
-//	metadata    jsonb (SQLite: text), canonical JSON of [Metadata]
+//	effective_date, actor_org, actor_role, actor_token, correlation_id,
+//	causation_id, regime, schema_version: the fields of [Metadata], as columns
+//	            (so the log can be queried by them, and read without parsing JSON)
 //	recorded_at timestamptz, server time in microseconds
 //	prev_hash   bytea, the previous event's hash in the stream (32 zero bytes for version 1)
 //	hash        bytea, [ChainHash] of this event

@@ -118,14 +118,6 @@ type VerifyReport struct {
 // OK reports whether every chain checked holds.
 func (r VerifyReport) OK() bool { return len(r.Breaks) == 0 }
 
-// DecodeMetadata decodes stored metadata JSON.
-func DecodeMetadata(b []byte, m *Metadata) error {
-	if err := json.Unmarshal(b, m); err != nil {
-		return fmt.Errorf("decode metadata: %w", err)
-	}
-	return nil
-}
-
 // ErrUnknownPosition is returned, wrapped, by ReadAll when after names no
 // stored event.
 var ErrUnknownPosition = errors.New("unknown log position")

@@ -119,10 +119,10 @@ func canonicalNumber(n json.Number) string {
 
 // ChainHash is the hash stored with an event: SHA-256 over a tag, the
 // previous event's hash, and the event's id, stream, version, type,
-// recording time (UTC microseconds), canonical data and canonical metadata,
-// each field length-prefixed so no two events encode alike. data and
-// metadata must already be canonical ([CanonicalJSON]).
-func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ string, recordedAt time.Time, data, metadata []byte) []byte {
+// recording time (UTC microseconds), canonical data and every metadata
+// field, each length-prefixed so no two events encode alike. data must
+// already be canonical ([CanonicalJSON]).
+func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ string, recordedAt time.Time, data []byte, m Metadata) []byte {
 	h := sha256.New()
 	var n [8]byte
 	field := func(b []byte) {
@@ -140,7 +140,15 @@ func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ stri
 	binary.BigEndian.PutUint64(n[:], uint64(recordedAt.UTC().UnixMicro()))
 	field(n[:])
 	field(data)
-	field(metadata)
+	field([]byte(m.EffectiveDate.String()))
+	field([]byte(m.Actor.Org))
+	field([]byte(m.Actor.Role))
+	field([]byte(m.Actor.TokenID))
+	field(m.CorrelationID[:])
+	field(m.CausationID[:])
+	field([]byte(m.Regime))
+	binary.BigEndian.PutUint64(n[:], uint64(int64(m.SchemaVersion)))
+	field(n[:])
 	return h.Sum(nil)
 }
 
@@ -151,7 +159,6 @@ type Prepared struct {
 	Version    int64
 	RecordedAt time.Time
 	Data       []byte // canonical
-	Metadata   []byte // canonical
 	PrevHash   []byte
 	Hash       []byte
 }
@@ -182,18 +189,10 @@ func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.
 		if err != nil || len(data) == 0 || data[0] != '{' {
 			return nil, fmt.Errorf("%w: event %s data is not a JSON object", ErrInvalidEvent, e.ID)
 		}
-		rawMeta, err := json.Marshal(e.Metadata)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %s metadata: %v", ErrInvalidEvent, e.ID, err)
-		}
-		meta, err := CanonicalJSON(rawMeta)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %s metadata: %v", ErrInvalidEvent, e.ID, err)
-		}
 		version := prevVersion + int64(i) + 1
-		hash := ChainHash(prevHash, e.ID, stream, version, e.Type, recordedAt, data, meta)
+		hash := ChainHash(prevHash, e.ID, stream, version, e.Type, recordedAt, data, e.Metadata)
 		out[i] = Prepared{NewEvent: e, Stream: stream, Version: version, RecordedAt: recordedAt,
-			Data: data, Metadata: meta, PrevHash: prevHash, Hash: hash}
+			Data: data, PrevHash: prevHash, Hash: hash}
 		prevHash = hash
 	}
 	return out, nil
@@ -208,12 +207,7 @@ func SameContent(stored Event, p NewEvent, stream string) bool {
 	}
 	a, err1 := CanonicalJSON(stored.Data)
 	b, err2 := CanonicalJSON(p.Data)
-	if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
-		return false
-	}
-	m1, err1 := json.Marshal(stored.Metadata)
-	m2, err2 := json.Marshal(p.Metadata)
-	return err1 == nil && err2 == nil && bytes.Equal(m1, m2)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b) && stored.Metadata == p.Metadata
 }
 
 // StoredRow is one event row as a backend reads it for verification.
@@ -223,7 +217,7 @@ type StoredRow struct {
 	Type       string
 	RecordedAt time.Time
 	Data       []byte
-	Metadata   []byte
+	Metadata   Metadata
 	PrevHash   []byte
 	Hash       []byte
 }
@@ -236,11 +230,7 @@ func (e StoredRow) check(stream string, prev []byte) *Break {
 	if err != nil {
 		return &Break{Stream: stream, Version: e.Version, Reason: "data is not valid JSON"}
 	}
-	meta, err := CanonicalJSON(e.Metadata)
-	if err != nil {
-		return &Break{Stream: stream, Version: e.Version, Reason: "metadata is not valid JSON"}
-	}
-	got := ChainHash(prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, meta)
+	got := ChainHash(prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, e.Metadata)
 	if !bytes.Equal(got, e.Hash) {
 		return &Break{Stream: stream, Version: e.Version, Reason: "content does not match its hash"}
 	}

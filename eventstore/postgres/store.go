@@ -11,10 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -155,6 +157,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// errDuplicateID reports an insert that hit a stored event id: an
+// idempotent repeat or a reused id, which Append tells apart.
+var errDuplicateID = errors.New("event id is stored already")
+
 // querier is what appends need of a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -185,12 +191,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			break
 		}
 	}
-	if errors.Is(err, eventstore.ErrConflict) {
+	if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, errDuplicateID) {
 		stored, lerr := s.eventsByID(ctx, events)
 		if lerr != nil {
 			return nil, lerr
 		}
-		return eventstore.ResolveDuplicate(stream, events, stored, err)
+		return eventstore.ResolveDuplicate(stream, events, stored,
+			fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict))
 	}
 	if err == nil {
 		s.committed()
@@ -249,6 +256,9 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			if pgErr.ConstraintName == "events_event_id_key" {
+				return nil, none, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
+			}
 			return nil, none, fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict)
 		}
 		return nil, none, fmt.Errorf("append to %s: %w", stream, safe(err))
@@ -291,33 +301,51 @@ func (s *Store) head(ctx context.Context, q querier, stream string, expected eve
 	return v, h, nil
 }
 
-const insertOne = `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING position`
+// columns are the stored fields of an event, in the order inserts take them.
+const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
 
-const insertMany = `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash)
-SELECT e.id, $1, e.version, e.type, e.data, e.metadata, $2, e.prev_hash, e.hash
-FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::jsonb[], $8::bytea[], $9::bytea[])
-    WITH ORDINALITY AS e(id, version, type, data, metadata, prev_hash, hash, n)
+const insertOne = `INSERT INTO events (` + columns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING position`
+
+const insertMany = `INSERT INTO events (` + columns + `)
+SELECT e.id, $1, e.version, e.type, e.data, $2, e.effective_date, e.actor_org, e.actor_role, e.actor_token,
+    e.correlation_id, e.causation_id, e.regime, e.schema_version, e.prev_hash, e.hash
+FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::date[], $8::text[], $9::text[], $10::text[],
+    $11::uuid[], $12::uuid[], $13::text[], $14::integer[], $15::bytea[], $16::bytea[])
+    WITH ORDINALITY AS e(id, version, type, data, effective_date, actor_org, actor_role, actor_token,
+        correlation_id, causation_id, regime, schema_version, prev_hash, hash, n)
 ORDER BY e.n
 RETURNING position`
 
 func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, error) {
 	if len(ps) == 1 {
-		p := ps[0]
+		p, m := ps[0], ps[0].Metadata
 		var pos int64
-		err := q.QueryRow(ctx, insertOne, p.ID, p.Stream, p.Version, p.Type, string(p.Data), string(p.Metadata), p.RecordedAt, p.PrevHash, p.Hash).Scan(&pos)
+		// UUIDs go as [16]byte: pgx's binary path, not uuid.UUID's text Valuer.
+		err := q.QueryRow(ctx, insertOne, [16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
+			date(m.EffectiveDate), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, [16]byte(m.CorrelationID), [16]byte(m.CausationID),
+			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash).Scan(&pos)
 		return []int64{pos}, err
 	}
 	n := len(ps)
-	ids, versions := make([]uuid.UUID, n), make([]int64, n)
-	types, datas, metas := make([]string, n), make([]string, n), make([]string, n)
-	prevs, hashes := make([][]byte, n), make([][]byte, n)
+	var (
+		ids, corr, caus       = make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+		versions              = make([]int64, n)
+		types, datas, regimes = make([]string, n), make([]string, n), make([]string, n)
+		orgs, roles, tokens   = make([]string, n), make([]string, n), make([]string, n)
+		dates                 = make([]pgtype.Date, n)
+		schemas               = make([]int32, n)
+		prevs, hashes         = make([][]byte, n), make([][]byte, n)
+	)
 	for i, p := range ps {
-		ids[i], versions[i], types[i] = p.ID, p.Version, p.Type
-		datas[i], metas[i] = string(p.Data), string(p.Metadata)
+		m := p.Metadata
+		ids[i], versions[i], types[i], datas[i] = p.ID, p.Version, p.Type, string(p.Data)
+		dates[i], orgs[i], roles[i], tokens[i] = date(m.EffectiveDate), m.Actor.Org, m.Actor.Role, m.Actor.TokenID
+		corr[i], caus[i], regimes[i], schemas[i] = m.CorrelationID, m.CausationID, m.Regime, int32(m.SchemaVersion)
 		prevs[i], hashes[i] = p.PrevHash, p.Hash
 	}
-	rows, err := q.Query(ctx, insertMany, ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas, metas, prevs, hashes)
+	rows, err := q.Query(ctx, insertMany, ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas,
+		dates, orgs, roles, tokens, corr, caus, regimes, schemas, prevs, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +359,22 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 	return positions, nil
 }
 
-const selectEvent = `SELECT position, event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash FROM events`
+// date converts a civil date to PostgreSQL's; the zero date is NULL.
+func date(d domain.Date) pgtype.Date {
+	if d.IsZero() {
+		return pgtype.Date{}
+	}
+	return pgtype.Date{Time: time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), Valid: true}
+}
+
+func civil(d pgtype.Date) domain.Date {
+	if !d.Valid {
+		return domain.Date{}
+	}
+	return domain.NewDate(d.Time.Year(), d.Time.Month(), d.Time.Day())
+}
+
+const selectEvent = `SELECT position, ` + columns + ` FROM events`
 
 func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
 	ids := make([]uuid.UUID, len(events))
@@ -398,20 +441,28 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.
 	defer rows.Close()
 	var out []eventstore.Event
 	for rows.Next() {
-		var (
-			e    eventstore.Event
-			meta []byte
-		)
-		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &meta, &e.RecordedAt, &e.PrevHash, &e.Hash); err != nil {
+		var e eventstore.Event
+		if err := scanEvent(rows, &e); err != nil {
 			return nil, safe(err)
 		}
-		if err := eventstore.DecodeMetadata(meta, &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event at position %d: %w", e.Position, err)
-		}
-		e.RecordedAt = e.RecordedAt.UTC()
 		out = append(out, e)
 	}
 	return out, safe(rows.Err())
+}
+
+// scanEvent scans a row of selectEvent.
+func scanEvent(rows pgx.Rows, e *eventstore.Event) error {
+	var (
+		d pgtype.Date
+		m = &e.Metadata
+	)
+	// UUIDs scan as [16]byte: pgx's binary path, not uuid.UUID's text Scanner.
+	err := rows.Scan(&e.Position, (*[16]byte)(&e.ID), &e.Stream, &e.Version, &e.Type, &e.Data, &e.RecordedAt,
+		&d, &m.Actor.Org, &m.Actor.Role, &m.Actor.TokenID, (*[16]byte)(&m.CorrelationID), (*[16]byte)(&m.CausationID),
+		&m.Regime, &m.SchemaVersion, &e.PrevHash, &e.Hash)
+	m.EffectiveDate = civil(d)
+	e.RecordedAt = e.RecordedAt.UTC()
+	return err
 }
 
 // Verify implements [eventstore.Store.Verify].
@@ -426,23 +477,19 @@ func (s *Store) VerifyAll(ctx context.Context) (eventstore.VerifyReport, error) 
 }
 
 func (s *Store) verify(ctx context.Context, where string, args ...any) (eventstore.VerifyReport, error) {
-	rows, err := s.pool.Query(ctx, `SELECT stream_id, event_id, version, type, recorded_at, data::text, metadata::text, prev_hash, hash FROM events `+where, args...)
+	rows, err := s.pool.Query(ctx, `SELECT position, `+columns+` FROM events `+where, args...)
 	if err != nil {
 		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", safe(err))
 	}
 	defer rows.Close()
-	var (
-		v      eventstore.ChainVerifier
-		stream string
-		r      eventstore.StoredRow
-	)
+	var v eventstore.ChainVerifier
 	for rows.Next() {
-		var data, meta string
-		if err := rows.Scan(&stream, &r.ID, &r.Version, &r.Type, &r.RecordedAt, &data, &meta, &r.PrevHash, &r.Hash); err != nil {
+		var e eventstore.Event
+		if err := scanEvent(rows, &e); err != nil {
 			return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", safe(err))
 		}
-		r.Data, r.Metadata = []byte(data), []byte(meta)
-		v.Add(stream, r)
+		v.Add(e.Stream, eventstore.StoredRow{ID: e.ID, Version: e.Version, Type: e.Type, RecordedAt: e.RecordedAt,
+			Data: e.Data, Metadata: e.Metadata, PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	if err := rows.Err(); err != nil {
 		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", safe(err))
@@ -515,7 +562,6 @@ func safe(err error) error {
 	}
 	return err
 }
-
 
 // headCache remembers the hash of a stream's latest known version. Entries
 // never go stale: the hash of version v of a stream never changes; a newer

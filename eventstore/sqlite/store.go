@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/google/uuid"
 	sqlite "modernc.org/sqlite"
@@ -165,16 +166,18 @@ func (s *Store) AppendHook(ctx context.Context, stream string, expected eventsto
 	if err != nil {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (`+columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position`)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s: prepare: %w", stream, err)
 	}
 	defer stmt.Close()
 	positions := make([]int64, len(prepared))
 	for i, p := range prepared {
-		err := stmt.QueryRowContext(ctx, p.ID.String(), stream, p.Version, p.Type, string(p.Data), string(p.Metadata),
-			p.RecordedAt.UnixMicro(), p.PrevHash, p.Hash).Scan(&positions[i])
+		m := p.Metadata
+		err := stmt.QueryRowContext(ctx, p.ID.String(), stream, p.Version, p.Type, string(p.Data), p.RecordedAt.UnixMicro(),
+			m.EffectiveDate.String(), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, m.CorrelationID.String(), m.CausationID.String(),
+			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash).Scan(&positions[i])
 		if err != nil {
 			if isUnique(err, "events.event_id") {
 				return nil, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
@@ -199,7 +202,10 @@ func isUnique(err error, column string) bool {
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), column)
 }
 
-const selectEvent = `SELECT position, event_id, stream_id, version, type, data, metadata, recorded_at, prev_hash, hash FROM events`
+// columns are the stored fields of an event, in the order inserts take them.
+const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
+
+const selectEvent = `SELECT position, ` + columns + ` FROM events`
 
 func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
 	var out []eventstore.Event
@@ -243,26 +249,39 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.
 	defer rows.Close()
 	var out []eventstore.Event
 	for rows.Next() {
-		var (
-			e          eventstore.Event
-			id         string
-			data, meta string
-			micros     int64
-		)
-		if err := rows.Scan(&e.Position, &id, &e.Stream, &e.Version, &e.Type, &data, &meta, &micros, &e.PrevHash, &e.Hash); err != nil {
+		var e eventstore.Event
+		if err := scanEvent(rows, &e); err != nil {
 			return nil, err
 		}
-		if e.ID, err = uuid.Parse(id); err != nil {
-			return nil, fmt.Errorf("event at position %d: bad id: %w", e.Position, err)
-		}
-		e.Data = []byte(data)
-		if err := eventstore.DecodeMetadata([]byte(meta), &e.Metadata); err != nil {
-			return nil, fmt.Errorf("event at position %d: %w", e.Position, err)
-		}
-		e.RecordedAt = time.UnixMicro(micros).UTC()
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// scanEvent scans a row of selectEvent. A malformed id or date is left
+// zero, so the hash check of verify reports the row instead of failing.
+func scanEvent(rows *sql.Rows, e *eventstore.Event) error {
+	var (
+		id, date, corr, caus string
+		data                 string
+		micros               int64
+		m                    = &e.Metadata
+	)
+	err := rows.Scan(&e.Position, &id, &e.Stream, &e.Version, &e.Type, &data, &micros,
+		&date, &m.Actor.Org, &m.Actor.Role, &m.Actor.TokenID, &corr, &caus, &m.Regime, &m.SchemaVersion,
+		&e.PrevHash, &e.Hash)
+	if err != nil {
+		return err
+	}
+	e.ID, _ = uuid.Parse(id)
+	m.CorrelationID, _ = uuid.Parse(corr)
+	m.CausationID, _ = uuid.Parse(caus)
+	if date != "" {
+		m.EffectiveDate, _ = domain.ParseDate(date)
+	}
+	e.Data = []byte(data)
+	e.RecordedAt = time.UnixMicro(micros).UTC()
+	return nil
 }
 
 // Verify implements [eventstore.Store.Verify].
@@ -276,25 +295,19 @@ func (s *Store) VerifyAll(ctx context.Context) (eventstore.VerifyReport, error) 
 }
 
 func (s *Store) verify(ctx context.Context, where string, args ...any) (eventstore.VerifyReport, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT stream_id, event_id, version, type, recorded_at, data, metadata, prev_hash, hash FROM events `+where, args...)
+	rows, err := s.read.QueryContext(ctx, selectEvent+` `+where, args...)
 	if err != nil {
 		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
 	}
 	defer rows.Close()
 	var v eventstore.ChainVerifier
 	for rows.Next() {
-		var (
-			stream, id, data, meta string
-			micros                 int64
-			r                      eventstore.StoredRow
-		)
-		if err := rows.Scan(&stream, &id, &r.Version, &r.Type, &micros, &data, &meta, &r.PrevHash, &r.Hash); err != nil {
+		var e eventstore.Event
+		if err := scanEvent(rows, &e); err != nil {
 			return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
 		}
-		r.ID, _ = uuid.Parse(id) // a mangled id fails the hash check
-		r.RecordedAt = time.UnixMicro(micros)
-		r.Data, r.Metadata = []byte(data), []byte(meta)
-		v.Add(stream, r)
+		v.Add(e.Stream, eventstore.StoredRow{ID: e.ID, Version: e.Version, Type: e.Type, RecordedAt: e.RecordedAt,
+			Data: e.Data, Metadata: e.Metadata, PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	if err := rows.Err(); err != nil {
 		return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)

@@ -6,8 +6,15 @@ CREATE TABLE events (
     version     INTEGER NOT NULL CHECK (version > 0),
     type        TEXT    NOT NULL,
     data        TEXT    NOT NULL,
-    metadata    TEXT    NOT NULL,
     recorded_at INTEGER NOT NULL, -- Unix microseconds, UTC
+    effective_date TEXT NOT NULL,  -- YYYY-MM-DD, or '' when not known
+    actor_org      TEXT NOT NULL,
+    actor_role     TEXT NOT NULL,
+    actor_token    TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    causation_id   TEXT NOT NULL,
+    regime         TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
     prev_hash   BLOB    NOT NULL,
     hash        BLOB    NOT NULL,
     UNIQUE (stream_id, version)

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything the binary reads from its environment and flags.
+// Flags override the environment; the environment overrides defaults.
+type Config struct {
+	DatabaseURL     string
+	DataDir         string
+	Addr            string
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	Listen          bool
+}
+
+// SQLitePath is the embedded store's file.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "acv.db") }
+
+// usesPostgres reports whether the configuration names a PostgreSQL database.
+func (c Config) usesPostgres() bool { return c.DatabaseURL != "" }
+
+// newFlagSet declares the flags every command shares, defaulting from the
+// environment, and returns the set and the config they fill.
+func newFlagSet(name, summary string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *Config) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{}
+	fs := flag.NewFlagSet("acv "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.DatabaseURL, "database-url", getenv("ACV_DATABASE_URL"),
+		"PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses the embedded SQLite store [ACV_DATABASE_URL]")
+	fs.StringVar(&c.DataDir, "data-dir", env("ACV_DATA_DIR", "data"),
+		"directory of the embedded SQLite store, used when no database URL is set [ACV_DATA_DIR]")
+	fs.StringVar(&c.LogFormat, "log-format", env("ACV_LOG_FORMAT", "text"),
+		"log format: text (for people) or json (for log collectors) [ACV_LOG_FORMAT]")
+	fs.StringVar(&c.LogLevel, "log-level", env("ACV_LOG_LEVEL", "info"),
+		"least severe level logged: debug, info, warn or error [ACV_LOG_LEVEL]")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: acv %s [flags]\n\n%s\n\nFlags (each also read from the environment variable in brackets):\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// parse parses args, turning -help and bad flags into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// errHelp means --help was asked for and printed; the command succeeds.
+var errHelp = errors.New("help shown")
+
+func (c Config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.LogFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", c.LogFormat)
+}
