@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-32768)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -117,7 +118,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Append implements [eventstore.Store.Append].
+// Append implements [eventstore.Store.Append]. Like the PostgreSQL
+// backend it writes with one INSERT statement (SQLite runs each statement
+// as its own transaction), and lets the unique (stream_id, version)
+// constraint turn a lost race into a conflict; with an expected version of
+// [eventstore.Any] it retries a few times.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) ([]int64, error) {
 	if expected < eventstore.Any {
 		return nil, fmt.Errorf("append to %s: %w: bad expected version %d", stream, eventstore.ErrInvalidEvent, expected)
@@ -125,65 +130,47 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if len(events) == 0 {
 		return nil, nil
 	}
-	positions, err := s.AppendHook(ctx, stream, expected, events, nil)
+	var (
+		positions []int64
+		err       error
+	)
+	for attempt := 0; attempt < 5; attempt++ {
+		positions, err = s.append(ctx, s.write, stream, expected, events)
+		if err == nil || expected != eventstore.Any || !errors.Is(err, eventstore.ErrConflict) {
+			break
+		}
+	}
 	if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, errDuplicateID) {
 		stored, lerr := s.eventsByID(ctx, events)
 		if lerr != nil {
 			return nil, lerr
 		}
-		if !errors.Is(err, eventstore.ErrConflict) {
-			err = fmt.Errorf("append to %s: %w", stream, eventstore.ErrConflict)
-		}
-		return eventstore.ResolveDuplicate(stream, events, stored, err)
+		return eventstore.ResolveDuplicate(stream, events, stored,
+			fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict))
+	}
+	if err == nil {
+		s.signal.Notify()
 	}
 	return positions, err
 }
 
-var errDuplicateID = errors.New("duplicate event id")
+// errDuplicateID reports an insert that hit a stored event id: an
+// idempotent repeat or a reused id, which Append tells apart.
+var errDuplicateID = errors.New("event id is stored already")
 
-// AppendHook appends like [Store.Append] but calls beforeCommit inside the
-// transaction after the rows are written; if it returns an error the
-// transaction rolls back. It exists so tests can hold a transaction open or
-// roll it back; it does not resolve idempotent repeats.
+// AppendHook appends like [Store.Append] but inside an explicit transaction
+// that calls beforeCommit after the rows are written; if it returns an error
+// the transaction rolls back. Tests use it to hold a transaction open or roll
+// it back; it does not resolve idempotent repeats.
 func (s *Store) AppendHook(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent, beforeCommit func() error) ([]int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE
 	if err != nil {
 		return nil, fmt.Errorf("append to %s: begin: %w", stream, err)
 	}
 	defer tx.Rollback()
-	var (
-		version  int64
-		prevHash = eventstore.ZeroHash()
-	)
-	err = tx.QueryRowContext(ctx, `SELECT version, hash FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1`, stream).Scan(&version, &prevHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("append to %s: read head: %w", stream, err)
-	}
-	if err := eventstore.CheckExpected(stream, expected, version); err != nil {
-		return nil, err
-	}
-	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
+	positions, err := s.append(ctx, tx, stream, expected, events)
 	if err != nil {
 		return nil, err
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position`)
-	if err != nil {
-		return nil, fmt.Errorf("append to %s: prepare: %w", stream, err)
-	}
-	defer stmt.Close()
-	positions := make([]int64, len(prepared))
-	for i, p := range prepared {
-		m := p.Metadata
-		err := stmt.QueryRowContext(ctx, p.ID.String(), stream, p.Version, p.Type, string(p.Data), p.RecordedAt.UnixMicro(),
-			m.EffectiveDate.String(), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, m.CorrelationID.String(), m.CausationID.String(),
-			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash).Scan(&positions[i])
-		if err != nil {
-			if isUnique(err, "events.event_id") {
-				return nil, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
-			}
-			return nil, fmt.Errorf("append to %s: insert: %w", stream, err)
-		}
 	}
 	if beforeCommit != nil {
 		if err := beforeCommit(); err != nil {
@@ -194,6 +181,123 @@ func (s *Store) AppendHook(ctx context.Context, stream string, expected eventsto
 		return nil, fmt.Errorf("append to %s: commit: %w", stream, err)
 	}
 	s.signal.Notify()
+	return positions, nil
+}
+
+// querier is what appends need of the write pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// maxRowsPerInsert keeps one INSERT under SQLite's limit of 32,766 bound
+// parameters (16 a row).
+const maxRowsPerInsert = 1000
+
+func (s *Store) append(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) ([]int64, error) {
+	if len(events) > maxRowsPerInsert {
+		if db, ok := q.(*sql.DB); ok { // several statements must share one transaction
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: begin: %w", stream, err)
+			}
+			defer tx.Rollback()
+			positions, err := s.append(ctx, tx, stream, expected, events)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Commit(); err != nil {
+				return nil, fmt.Errorf("append to %s: commit: %w", stream, err)
+			}
+			return positions, nil
+		}
+	}
+	version, prevHash, err := head(ctx, q, stream, expected)
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
+	if err != nil {
+		return nil, err
+	}
+	positions := make([]int64, 0, len(prepared))
+	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
+		got, err := insert(ctx, q, chunk)
+		if err != nil {
+			switch {
+			case isUnique(err, "events.event_id"):
+				return nil, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
+			case isUnique(err, "events.stream_id"):
+				return nil, fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict)
+			}
+			return nil, fmt.Errorf("append to %s: insert: %w", stream, err)
+		}
+		positions = append(positions, got...)
+	}
+	return positions, nil
+}
+
+// head returns the version and hash the new events chain onto.
+func head(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion) (int64, []byte, error) {
+	if expected == eventstore.NoStream {
+		return 0, eventstore.ZeroHash(), nil // the unique constraint catches a stream that exists
+	}
+	var (
+		version int64
+		hash    []byte
+		err     error
+	)
+	if expected == eventstore.Any {
+		err = q.QueryRowContext(ctx, `SELECT version, hash FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1`, stream).Scan(&version, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, eventstore.ZeroHash(), nil
+		}
+	} else {
+		version = int64(expected)
+		err = q.QueryRowContext(ctx, `SELECT hash FROM events WHERE stream_id = ? AND version = ?`, stream, version).Scan(&hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, fmt.Errorf("append to %s: expected %s, stream has fewer events: %w", stream, expected, eventstore.ErrConflict)
+		}
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("append to %s: read head: %w", stream, err)
+	}
+	return version, hash, nil
+}
+
+// insert writes rows with one multi-row INSERT and returns their positions.
+func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (` + columns + `) VALUES `)
+	args := make([]any, 0, 16*len(ps))
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		m := p.Metadata
+		args = append(args, p.ID.String(), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt.UnixMicro(),
+			m.EffectiveDate.String(), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, m.CorrelationID.String(), m.CausationID.String(),
+			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash)
+	}
+	b.WriteString(` RETURNING position`)
+	rows, err := q.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	positions := make([]int64, 0, len(ps))
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		positions = append(positions, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(positions) // RETURNING promises no order; positions grow in VALUES order
 	return positions, nil
 }
 
