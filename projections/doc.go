@@ -1,0 +1,7 @@
+// Package projections builds the registry's read models - registers with
+// their history, timelines, deadlines, search and statistics - only from
+// events in the log, and can rebuild every one of them from position 0.
+//
+// It imports domain and eventstore. The read models arrive with the
+// registers-and-API work; this package holds their contract until then.
+package projections
