@@ -407,15 +407,17 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	if limit <= 0 {
 		limit = 1000
 	}
-	const horizon = `tx_id < pg_snapshot_xmin(pg_current_snapshot())`
+	// An uncorrelated subquery: computed once per statement (an InitPlan)
+	// and usable as an index bound, not re-evaluated on every row.
+	const horizon = `tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`
 	var (
 		events []eventstore.Event
 		err    error
 	)
 	if after <= 0 {
-		events, err = s.query(ctx, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
+		events, err = s.queryN(ctx, limit, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
 	} else {
-		events, err = s.query(ctx, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
+		events, err = s.queryN(ctx, limit, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
 			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, after, limit)
 	}
 	if err != nil {
@@ -434,15 +436,25 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
+	return s.queryN(ctx, 0, q, args...)
+}
+
+// queryN is query with room for n events made up front (n is the LIMIT).
+func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, safe(err)
 	}
 	defer rows.Close()
-	var out []eventstore.Event
+	out := make([]eventstore.Event, 0, min(n, 100_000))
+	dec := pageDecoder{strings: make(map[string]string)}
 	for rows.Next() {
 		var e eventstore.Event
-		if err := scanEvent(rows, &e); err != nil {
+		err := dec.decode(rows, &e)
+		if errors.Is(err, errBinaryOnly) {
+			err = scanEvent(rows, &e)
+		}
+		if err != nil {
 			return nil, safe(err)
 		}
 		out = append(out, e)
