@@ -13,9 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
-	"github.com/google/uuid"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -338,7 +336,7 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	if limit <= 0 {
 		limit = 1000
 	}
-	events, err := s.query(ctx, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
+	events, err := s.queryN(ctx, limit, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
@@ -346,46 +344,26 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
+	return s.queryN(ctx, 0, q, args...)
+}
+
+// queryN is query with room for n events made up front (n is the LIMIT).
+func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []eventstore.Event
+	out := make([]eventstore.Event, 0, min(n, 100_000))
+	dec := newPageDecoder()
 	for rows.Next() {
 		var e eventstore.Event
-		if err := scanEvent(rows, &e); err != nil {
+		if err := dec.scan(rows, &e); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// scanEvent scans a row of selectEvent. A malformed id or date is left
-// zero, so the hash check of verify reports the row instead of failing.
-func scanEvent(rows *sql.Rows, e *eventstore.Event) error {
-	var (
-		id, date, corr, caus string
-		data                 string
-		micros               int64
-		m                    = &e.Metadata
-	)
-	err := rows.Scan(&e.Position, &id, &e.Stream, &e.Version, &e.Type, &data, &micros,
-		&date, &m.Actor.Org, &m.Actor.Role, &m.Actor.TokenID, &corr, &caus, &m.Regime, &m.SchemaVersion,
-		&e.PrevHash, &e.Hash)
-	if err != nil {
-		return err
-	}
-	e.ID, _ = uuid.Parse(id)
-	m.CorrelationID, _ = uuid.Parse(corr)
-	m.CausationID, _ = uuid.Parse(caus)
-	if date != "" {
-		m.EffectiveDate, _ = domain.ParseDate(date)
-	}
-	e.Data = []byte(data)
-	e.RecordedAt = time.UnixMicro(micros).UTC()
-	return nil
 }
 
 // Verify implements [eventstore.Store.Verify].
@@ -405,9 +383,10 @@ func (s *Store) verify(ctx context.Context, where string, args ...any) (eventsto
 	}
 	defer rows.Close()
 	var v eventstore.ChainVerifier
+	dec := newPageDecoder()
 	for rows.Next() {
 		var e eventstore.Event
-		if err := scanEvent(rows, &e); err != nil {
+		if err := dec.scan(rows, &e); err != nil {
 			return eventstore.VerifyReport{}, fmt.Errorf("verify: %w", err)
 		}
 		v.Add(e.Stream, eventstore.StoredRow{ID: e.ID, Version: e.Version, Type: e.Type, RecordedAt: e.RecordedAt,
