@@ -61,7 +61,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		if err == nil {
 			return
 		}
-		p := problemOf(err)
+		p := *problemOf(err) // a copy: the package's problems are shared by every request
 		if p.Status >= 500 {
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
 		}

@@ -509,6 +509,12 @@ func (s *Store) verify(ctx context.Context, where string, args ...any) (eventsto
 	return v.Report, nil
 }
 
+// notifyEvery is the least time between two NOTIFYs: under load one
+// NOTIFY covers every commit in the interval, so waking other nodes costs
+// the database at most 200 small transactions a second, and a node hears
+// of another's append within notifyEvery plus a round trip.
+const notifyEvery = 5 * time.Millisecond
+
 // notifier sends one NOTIFY per burst of local commits, off the append path.
 func (s *Store) notifier(ctx context.Context) {
 	defer s.wg.Done()
@@ -520,6 +526,11 @@ func (s *Store) notifier(ctx context.Context) {
 		}
 		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil && ctx.Err() == nil {
 			s.log.Warn("notify other nodes", "err", safe(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(notifyEvery):
 		}
 	}
 }
