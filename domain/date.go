@@ -136,14 +136,7 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// minDate and maxDate return the earlier and the later of two dates.
-func minDate(a, b Date) Date {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
+// maxDate returns the later of two dates.
 func maxDate(a, b Date) Date {
 	if b.After(a) {
 		return b
