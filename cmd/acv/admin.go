@@ -17,11 +17,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, *c, log) // opening migrates, under a lock
+	store, _, err := openLogged(ctx, *c, stderr) // opening migrates, under a lock
 	if err != nil {
 		return err
 	}
@@ -36,11 +32,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, *c, log)
+	store, _, err := openLogged(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}

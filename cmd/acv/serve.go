@@ -20,11 +20,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return helpOK(err)
 	}
 	c.Listen = true
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, *c, log)
+	store, log, err := openLogged(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -27,4 +28,18 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (eventstore.Stor
 	}
 	log.Info("event log opened", "backend", "sqlite", "path", c.SQLitePath())
 	return s, nil
+}
+
+// openLogged makes the logger the configuration asks for, writing to w,
+// and opens the store with it.
+func openLogged(ctx context.Context, c Config, w io.Writer) (eventstore.Store, *slog.Logger, error) {
+	log, err := c.logger(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, log, nil
 }

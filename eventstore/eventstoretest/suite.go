@@ -452,3 +452,41 @@ func testHeldTransaction(t *testing.T, b Backend) {
 func Event(typ string) eventstore.NewEvent {
 	return newEvent(typ, map[string]any{"at": "test"})
 }
+
+// Events returns n valid events with fresh ids, for benchmarks.
+func Events(n int) []eventstore.NewEvent {
+	out := make([]eventstore.NewEvent, n)
+	for i := range out {
+		out[i] = Event("acv.nomination-received.v1")
+	}
+	return out
+}
+
+// DrainAll reads the whole log through ReadAll in pages of page events and
+// returns how many it read.
+func DrainAll(ctx context.Context, s eventstore.Store, page int) (int, error) {
+	n, after := 0, int64(0)
+	for {
+		events, err := s.ReadAll(ctx, after, page)
+		if err != nil {
+			return n, err
+		}
+		if len(events) == 0 {
+			return n, nil
+		}
+		n += len(events)
+		after = events[len(events)-1].Position
+	}
+}
+
+// Seed appends total events in batches of 1000, each batch a new stream.
+func Seed(ctx context.Context, s eventstore.Store, total int) error {
+	for done := 0; done < total; {
+		n := min(1000, total-done)
+		if _, err := s.Append(ctx, "asset-"+uuid.NewString(), eventstore.NoStream, Events(n)); err != nil {
+			return err
+		}
+		done += n
+	}
+	return nil
+}

@@ -22,8 +22,7 @@ import (
 // columns read the same in either format; jsonb's binary form is a version
 // byte and the text.
 type pageDecoder struct {
-	buf     []byte
-	strings map[string]string
+	eventstore.PageBuffer
 }
 
 var errBinaryOnly = errors.New("column not in binary format")
@@ -33,27 +32,6 @@ var binaryColumns = []int{0, 1, 3, 6, 7, 11, 12, 14, 15, 16}
 
 // postgresEpoch is day 0 and microsecond 0 of PostgreSQL's date and timestamp types.
 var postgresEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func (d *pageDecoder) intern(b []byte) string {
-	if s, ok := d.strings[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	if len(d.strings) < 4096 {
-		d.strings[s] = s
-	}
-	return s
-}
-
-// bytes copies b into the page buffer and returns the copy.
-func (d *pageDecoder) bytes(b []byte) []byte {
-	if cap(d.buf)-len(d.buf) < len(b) {
-		d.buf = make([]byte, 0, max(1<<20, len(b)))
-	}
-	start := len(d.buf)
-	d.buf = append(d.buf, b...)
-	return d.buf[start:len(d.buf):len(d.buf)]
-}
 
 func (d *pageDecoder) decode(rows pgx.Rows, e *eventstore.Event) error {
 	fields := rows.FieldDescriptions()
@@ -90,10 +68,10 @@ func (d *pageDecoder) decode(rows pgx.Rows, e *eventstore.Event) error {
 	m := &e.Metadata
 	e.Position = int64(binary.BigEndian.Uint64(v[0]))
 	copy(e.ID[:], v[1])
-	e.Stream = d.intern(v[2])
+	e.Stream = d.String(v[2])
 	e.Version = int64(binary.BigEndian.Uint64(v[3]))
-	e.Type = d.intern(v[4])
-	e.Data = d.bytes(data)
+	e.Type = d.String(v[4])
+	e.Data = d.Bytes(data)
 	e.RecordedAt = postgresEpoch.Add(time.Duration(int64(binary.BigEndian.Uint64(v[6]))) * time.Microsecond)
 	m.EffectiveDate = domain.Date{}
 	if v[7] != nil {
@@ -103,11 +81,11 @@ func (d *pageDecoder) decode(rows pgx.Rows, e *eventstore.Event) error {
 		t := postgresEpoch.AddDate(0, 0, int(int32(binary.BigEndian.Uint32(v[7]))))
 		m.EffectiveDate = domain.NewDate(t.Date())
 	}
-	m.Actor.Org, m.Actor.Role, m.Actor.TokenID = d.intern(v[8]), d.intern(v[9]), d.intern(v[10])
+	m.Actor.Org, m.Actor.Role, m.Actor.TokenID = d.String(v[8]), d.String(v[9]), d.String(v[10])
 	copy(m.CorrelationID[:], v[11])
 	copy(m.CausationID[:], v[12])
-	m.Regime = d.intern(v[13])
+	m.Regime = d.String(v[13])
 	m.SchemaVersion = int(int32(binary.BigEndian.Uint32(v[14])))
-	e.PrevHash, e.Hash = d.bytes(v[15]), d.bytes(v[16])
+	e.PrevHash, e.Hash = d.Bytes(v[15]), d.Bytes(v[16])
 	return nil
 }

@@ -35,7 +35,7 @@ func TestDecoderMatchesScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	dec := pageDecoder{strings: map[string]string{}}
+	var dec pageDecoder
 	n := 0
 	for rows.Next() {
 		var fast, slow eventstore.Event

@@ -157,10 +157,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// errDuplicateID reports an insert that hit a stored event id: an
-// idempotent repeat or a reused id, which Append tells apart.
-var errDuplicateID = errors.New("event id is stored already")
-
 // querier is what appends need of a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -171,35 +167,16 @@ type querier interface {
 // [eventstore.Any] it reads the head and retries a few times if another
 // writer gets there first.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) ([]int64, error) {
-	if expected < eventstore.Any {
-		return nil, fmt.Errorf("append to %s: %w: bad expected version %d", stream, eventstore.ErrInvalidEvent, expected)
-	}
-	if len(events) == 0 {
-		return nil, nil
-	}
-	var (
-		positions []int64
-		err       error
-	)
-	for attempt := 0; attempt < 5; attempt++ {
-		var head eventstore.Prepared
-		positions, head, err = s.append(ctx, s.pool, stream, expected, events)
-		if err == nil {
-			s.heads.put(stream, head.Version, head.Hash)
-		}
-		if err == nil || expected != eventstore.Any || !errors.Is(err, eventstore.ErrConflict) {
-			break
-		}
-	}
-	if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, errDuplicateID) {
-		stored, lerr := s.eventsByID(ctx, events)
-		if lerr != nil {
-			return nil, lerr
-		}
-		return eventstore.ResolveDuplicate(stream, events, stored,
-			fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict))
-	}
-	if err == nil {
+	positions, err := eventstore.AppendProtocol(stream, expected, events,
+		func() ([]int64, error) {
+			positions, head, err := s.append(ctx, s.pool, stream, expected, events)
+			if err == nil {
+				s.heads.put(stream, head.Version, head.Hash)
+			}
+			return positions, err
+		},
+		func() ([]eventstore.Event, error) { return s.eventsByID(ctx, events) })
+	if err == nil && len(positions) > 0 {
 		s.committed()
 	}
 	return positions, err
@@ -257,7 +234,7 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			if pgErr.ConstraintName == "events_event_id_key" {
-				return nil, none, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
+				return nil, none, fmt.Errorf("append to %s: %w", stream, eventstore.ErrDuplicateID)
 			}
 			return nil, none, fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict)
 		}
@@ -447,7 +424,7 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	}
 	defer rows.Close()
 	out := make([]eventstore.Event, 0, min(n, 100_000))
-	dec := pageDecoder{strings: make(map[string]string)}
+	var dec pageDecoder
 	for rows.Next() {
 		var e eventstore.Event
 		err := dec.decode(rows, &e)

@@ -16,30 +16,18 @@ import (
 // rebuild. A malformed id or date is left zero, so that verify reports the
 // row through its hash instead of failing.
 type pageDecoder struct {
-	buf     []byte
-	strings map[string]string
-	dates   map[string]domain.Date
-	raw     [17]sql.RawBytes
-	dest    [17]any
+	eventstore.PageBuffer
+	dates map[string]domain.Date
+	raw   [17]sql.RawBytes
+	dest  [17]any
 }
 
 func newPageDecoder() *pageDecoder {
-	d := &pageDecoder{strings: make(map[string]string), dates: make(map[string]domain.Date)}
+	d := &pageDecoder{dates: make(map[string]domain.Date)}
 	for i := range d.raw {
 		d.dest[i] = &d.raw[i]
 	}
 	return d
-}
-
-func (d *pageDecoder) intern(b []byte) string {
-	if s, ok := d.strings[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	if len(d.strings) < 4096 {
-		d.strings[s] = s
-	}
-	return s
 }
 
 func (d *pageDecoder) date(b []byte) domain.Date {
@@ -54,16 +42,6 @@ func (d *pageDecoder) date(b []byte) domain.Date {
 		d.dates[string(b)] = v
 	}
 	return v
-}
-
-// bytes copies b into the page buffer and returns the copy.
-func (d *pageDecoder) bytes(b []byte) []byte {
-	if cap(d.buf)-len(d.buf) < len(b) {
-		d.buf = make([]byte, 0, max(1<<20, len(b)))
-	}
-	start := len(d.buf)
-	d.buf = append(d.buf, b...)
-	return d.buf[start:len(d.buf):len(d.buf)]
 }
 
 func num(b []byte) int64 {
@@ -88,17 +66,17 @@ func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event) error {
 	r, m := &d.raw, &e.Metadata
 	e.Position = num(r[0])
 	e.ID, _ = uuid.ParseBytes(r[1])
-	e.Stream = d.intern(r[2])
+	e.Stream = d.String(r[2])
 	e.Version = num(r[3])
-	e.Type = d.intern(r[4])
-	e.Data = d.bytes(r[5])
+	e.Type = d.String(r[4])
+	e.Data = d.Bytes(r[5])
 	e.RecordedAt = time.UnixMicro(num(r[6])).UTC()
 	m.EffectiveDate = d.date(r[7])
-	m.Actor.Org, m.Actor.Role, m.Actor.TokenID = d.intern(r[8]), d.intern(r[9]), d.intern(r[10])
+	m.Actor.Org, m.Actor.Role, m.Actor.TokenID = d.String(r[8]), d.String(r[9]), d.String(r[10])
 	m.CorrelationID, _ = uuid.ParseBytes(r[11])
 	m.CausationID, _ = uuid.ParseBytes(r[12])
-	m.Regime = d.intern(r[13])
+	m.Regime = d.String(r[13])
 	m.SchemaVersion = int(num(r[14]))
-	e.PrevHash, e.Hash = d.bytes(r[15]), d.bytes(r[16])
+	e.PrevHash, e.Hash = d.Bytes(r[15]), d.Bytes(r[16])
 	return nil
 }

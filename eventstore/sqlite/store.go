@@ -122,39 +122,14 @@ func (s *Store) migrate(ctx context.Context) error {
 // constraint turn a lost race into a conflict; with an expected version of
 // [eventstore.Any] it retries a few times.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent) ([]int64, error) {
-	if expected < eventstore.Any {
-		return nil, fmt.Errorf("append to %s: %w: bad expected version %d", stream, eventstore.ErrInvalidEvent, expected)
-	}
-	if len(events) == 0 {
-		return nil, nil
-	}
-	var (
-		positions []int64
-		err       error
-	)
-	for attempt := 0; attempt < 5; attempt++ {
-		positions, err = s.append(ctx, s.write, stream, expected, events)
-		if err == nil || expected != eventstore.Any || !errors.Is(err, eventstore.ErrConflict) {
-			break
-		}
-	}
-	if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, errDuplicateID) {
-		stored, lerr := s.eventsByID(ctx, events)
-		if lerr != nil {
-			return nil, lerr
-		}
-		return eventstore.ResolveDuplicate(stream, events, stored,
-			fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict))
-	}
-	if err == nil {
+	positions, err := eventstore.AppendProtocol(stream, expected, events,
+		func() ([]int64, error) { return s.append(ctx, s.write, stream, expected, events) },
+		func() ([]eventstore.Event, error) { return s.eventsByID(ctx, events) })
+	if err == nil && len(positions) > 0 {
 		s.signal.Notify()
 	}
 	return positions, err
 }
-
-// errDuplicateID reports an insert that hit a stored event id: an
-// idempotent repeat or a reused id, which Append tells apart.
-var errDuplicateID = errors.New("event id is stored already")
 
 // AppendHook appends like [Store.Append] but inside an explicit transaction
 // that calls beforeCommit after the rows are written; if it returns an error
@@ -224,7 +199,7 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 		if err != nil {
 			switch {
 			case isUnique(err, "events.event_id"):
-				return nil, fmt.Errorf("append to %s: %w", stream, errDuplicateID)
+				return nil, fmt.Errorf("append to %s: %w", stream, eventstore.ErrDuplicateID)
 			case isUnique(err, "events.stream_id"):
 				return nil, fmt.Errorf("append to %s at %s: %w", stream, expected, eventstore.ErrConflict)
 			}

@@ -1,0 +1,39 @@
+package eventstore
+
+// PageBuffer holds the bytes and strings of one page of events read from a
+// backend, so that decoding a page costs a few allocations instead of
+// several per event: bytes are copied into shared blocks, and strings that
+// repeat from row to row (stream, type, actor, regime) are interned. The
+// zero value is ready to use; it is not safe for concurrent use.
+type PageBuffer struct {
+	block   []byte
+	strings map[string]string
+}
+
+// maxInterned bounds the intern table of one page.
+const maxInterned = 4096
+
+// String returns b as a string, the same string for the same bytes.
+func (p *PageBuffer) String(b []byte) string {
+	if s, ok := p.strings[string(b)]; ok { // the lookup does not allocate
+		return s
+	}
+	s := string(b)
+	if p.strings == nil {
+		p.strings = make(map[string]string)
+	}
+	if len(p.strings) < maxInterned {
+		p.strings[s] = s
+	}
+	return s
+}
+
+// Bytes returns a copy of b that stays valid after the driver reuses b.
+func (p *PageBuffer) Bytes(b []byte) []byte {
+	if cap(p.block)-len(p.block) < len(b) {
+		p.block = make([]byte, 0, max(1<<20, len(b)))
+	}
+	start := len(p.block)
+	p.block = append(p.block, b...)
+	return p.block[start:len(p.block):len(p.block)]
+}
