@@ -133,6 +133,19 @@ type Land struct {
 	Description string  `json:"description"`
 	Boundaries  string  `json:"boundaries"` // proposed boundaries: WKT, a plan reference or words
 	Address     string  `json:"address,omitempty"`
+	Postcode    string  `json:"postcode,omitempty"`
 	UPRN        string  `json:"uprn,omitempty"`
 	Use         LandUse `json:"use"`
+	// Point is a representative point of the land (WGS84), for maps and the
+	// data standard's point field; nil when not known.
+	Point *Point `json:"point,omitempty"`
+	// Category is what the land is (pub, green_space, library, ...), for
+	// statistics; free text, not a statutory field.
+	Category string `json:"category,omitempty"`
+}
+
+// Point is a WGS84 position.
+type Point struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 }
