@@ -7,20 +7,43 @@ import (
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/projections"
+	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 )
+
+// Waiter waits until the read models have caught up with a log position;
+// *projections.Projector implements it.
+type Waiter interface {
+	WaitFor(ctx context.Context, position int64) error
+}
+
+// Deps are what the server needs. Store, Assets, Reader, Waiter, Now, NewID
+// and Log are required.
+type Deps struct {
+	Store  eventstore.Store   // the log: raw events, verify, the change feed
+	Assets *eventstore.Assets // commands load and save assets through it
+	Reader projections.Reader // every other read
+	Waiter Waiter             // read-your-writes (?min_position=)
+	Now    func() time.Time   // the clock; civil dates are England's
+	NewID  func() uuid.UUID   // ids of new assets, nominations, requests...
+	Log    *slog.Logger
+	// AdminToken, if set, is a bearer token with the administrator role.
+	AdminToken string
+}
 
 // Server serves the HTTP API. Create it with [New]; it is safe for
 // concurrent use.
 type Server struct {
+	Deps
 	store  eventstore.Store
 	log    *slog.Logger
 	router *mux.Router
 }
 
-// New returns a server reading and writing through store and logging to log.
-func New(store eventstore.Store, log *slog.Logger) *Server {
-	s := &Server{store: store, log: log, router: mux.NewRouter()}
+// New returns a server over d.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, store: d.Store, log: d.Log, router: mux.NewRouter()}
 	s.routes()
 	return s
 }

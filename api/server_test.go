@@ -21,7 +21,7 @@ func newServer(t *testing.T) (*httptest.Server, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	srv := httptest.NewServer(api.New(s, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(api.New(api.Deps{Store: s, Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return srv, s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acv-registry/acv/api"
+	"github.com/google/uuid"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -31,7 +32,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(store, log),
+		Handler:           api.New(api.Deps{Store: store, Log: log, Now: time.Now, NewID: uuid.New}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
