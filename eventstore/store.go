@@ -25,6 +25,13 @@ type Store interface {
 	// is committed, and no event that commits later can come before it.
 	ReadAll(ctx context.Context, after int64, limit int) ([]Event, error)
 
+	// Covers reports whether the event at position comes at or before the
+	// event at checkpoint in the store's global order: whether a reader that
+	// has processed everything up to checkpoint has seen it. Position 0 is
+	// covered by every checkpoint. An unknown position is an error matching
+	// [ErrUnknownPosition].
+	Covers(ctx context.Context, checkpoint, position int64) (bool, error)
+
 	// Verify recomputes the hash chain of one stream.
 	Verify(ctx context.Context, stream string) (VerifyReport, error)
 

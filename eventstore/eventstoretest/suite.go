@@ -43,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("HashChain", func(t *testing.T) { testHashChain(t, b) })
 	t.Run("Subscription", func(t *testing.T) { testSubscription(t, b) })
 	t.Run("HeldTransactionHidesLaterCommits", func(t *testing.T) { testHeldTransaction(t, b) })
+	t.Run("Covers", func(t *testing.T) { testCovers(t, b) })
 	t.Run("Gap", func(t *testing.T) { testGap(t, b) })
 }
 
@@ -489,4 +490,32 @@ func Seed(ctx context.Context, s eventstore.Store, total int) error {
 		done += n
 	}
 	return nil
+}
+
+// testCovers: a checkpoint covers exactly the events at or before it in the
+// store's order, which is the order ReadAll returns.
+func testCovers(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		mustAppend(t, s, stream(), eventstore.NoStream, events(2))
+	}
+	all := mustReadAll(t, s)
+	for i, cp := range all {
+		for j, e := range all {
+			got, err := s.Covers(ctx, cp.Position, e.Position)
+			if err != nil || got != (j <= i) {
+				t.Fatalf("Covers(checkpoint %d, position %d) = %v, %v; want %v", cp.Position, e.Position, got, err, j <= i)
+			}
+		}
+	}
+	if got, err := s.Covers(ctx, 0, all[0].Position); err != nil || got {
+		t.Errorf("checkpoint 0 covers the first event: %v, %v", got, err)
+	}
+	if got, err := s.Covers(ctx, 0, 0); err != nil || !got {
+		t.Errorf("position 0 is not covered: %v, %v", got, err)
+	}
+	if _, err := s.Covers(ctx, all[0].Position, 1<<40); !errors.Is(err, eventstore.ErrUnknownPosition) {
+		t.Errorf("Covers of an unknown position: %v, want ErrUnknownPosition", err)
+	}
 }

@@ -454,6 +454,23 @@ func scanEvent(rows pgx.Rows, e *eventstore.Event) error {
 	return err
 }
 
+// Covers implements [eventstore.Store.Covers] in (tx_id, position) order.
+func (s *Store) Covers(ctx context.Context, checkpoint, position int64) (bool, error) {
+	if position <= 0 {
+		return true, nil
+	}
+	var covered *bool
+	err := s.pool.QueryRow(ctx, `SELECT (e.tx_id, e.position) <= (c.tx_id, c.position)
+		FROM events e LEFT JOIN events c ON c.position = $2 WHERE e.position = $1`, position, checkpoint).Scan(&covered)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("covers %d: %w", position, eventstore.ErrUnknownPosition)
+	}
+	if err != nil {
+		return false, fmt.Errorf("covers %d: %w", position, safe(err))
+	}
+	return covered != nil && *covered, nil // no event at checkpoint (0): nothing is covered
+}
+
 // Verify implements [eventstore.Store.Verify].
 func (s *Store) Verify(ctx context.Context, stream string) (eventstore.VerifyReport, error) {
 	return s.verify(ctx, `WHERE stream_id = $1 ORDER BY version`, stream)

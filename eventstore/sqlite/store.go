@@ -341,6 +341,22 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	return out, rows.Err()
 }
 
+// Covers implements [eventstore.Store.Covers]: on SQLite the global order
+// is position order.
+func (s *Store) Covers(ctx context.Context, checkpoint, position int64) (bool, error) {
+	if position <= 0 {
+		return true, nil
+	}
+	var exists bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE position = ?)`, position).Scan(&exists); err != nil {
+		return false, fmt.Errorf("covers %d: %w", position, err)
+	}
+	if !exists {
+		return false, fmt.Errorf("covers %d: %w", position, eventstore.ErrUnknownPosition)
+	}
+	return position <= checkpoint, nil
+}
+
 // Verify implements [eventstore.Store.Verify].
 func (s *Store) Verify(ctx context.Context, stream string) (eventstore.VerifyReport, error) {
 	return s.verify(ctx, `WHERE stream_id = ? ORDER BY version`, stream)
