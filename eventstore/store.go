@@ -32,6 +32,10 @@ type Store interface {
 	// [ErrUnknownPosition].
 	Covers(ctx context.Context, checkpoint, position int64) (bool, error)
 
+	// LastPosition returns the highest position stored, 0 for an empty log.
+	// Positions can skip, so it is not a count of events.
+	LastPosition(ctx context.Context) (int64, error)
+
 	// Verify recomputes the hash chain of one stream.
 	Verify(ctx context.Context, stream string) (VerifyReport, error)
 

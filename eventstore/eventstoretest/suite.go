@@ -515,6 +515,9 @@ func testCovers(t *testing.T, b Backend) {
 	if got, err := s.Covers(ctx, 0, 0); err != nil || !got {
 		t.Errorf("position 0 is not covered: %v, %v", got, err)
 	}
+	if last, err := s.LastPosition(ctx); err != nil || last != all[len(all)-1].Position {
+		t.Errorf("LastPosition = %d, %v; want %d", last, err, all[len(all)-1].Position)
+	}
 	if _, err := s.Covers(ctx, all[0].Position, 1<<40); !errors.Is(err, eventstore.ErrUnknownPosition) {
 		t.Errorf("Covers of an unknown position: %v, want ErrUnknownPosition", err)
 	}

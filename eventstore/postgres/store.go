@@ -471,6 +471,15 @@ func (s *Store) Covers(ctx context.Context, checkpoint, position int64) (bool, e
 	return covered != nil && *covered, nil // no event at checkpoint (0): nothing is covered
 }
 
+// LastPosition implements [eventstore.Store.LastPosition].
+func (s *Store) LastPosition(ctx context.Context) (int64, error) {
+	var last int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(max(position), 0) FROM events`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("last position: %w", safe(err))
+	}
+	return last, nil
+}
+
 // Verify implements [eventstore.Store.Verify].
 func (s *Store) Verify(ctx context.Context, stream string) (eventstore.VerifyReport, error) {
 	return s.verify(ctx, `WHERE stream_id = $1 ORDER BY version`, stream)

@@ -357,6 +357,15 @@ func (s *Store) Covers(ctx context.Context, checkpoint, position int64) (bool, e
 	return position <= checkpoint, nil
 }
 
+// LastPosition implements [eventstore.Store.LastPosition].
+func (s *Store) LastPosition(ctx context.Context) (int64, error) {
+	var last int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&last); err != nil {
+		return 0, fmt.Errorf("last position: %w", err)
+	}
+	return last, nil
+}
+
 // Verify implements [eventstore.Store.Verify].
 func (s *Store) Verify(ctx context.Context, stream string) (eventstore.VerifyReport, error) {
 	return s.verify(ctx, `WHERE stream_id = ? ORDER BY version`, stream)
