@@ -20,6 +20,7 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	AdminToken      string
 	Listen          bool
 }
 

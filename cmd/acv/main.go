@@ -47,6 +47,8 @@ Usage:
   acv migrate  [flags]   apply pending schema migrations and exit
   acv verify   [flags]   check the hash chain of every stream (or --stream S);
                          exits 3 and names each broken stream and version
+  acv rebuild  [flags]   rebuild every read model from the log into fresh tables,
+                         then swap them in while the API keeps serving
   acv help               show this text
 
 Every command takes the store flags below; 'acv COMMAND --help' lists its own.
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return verify(ctx, rest, getenv, stdout, stderr)
+	case "rebuild":
+		return rebuild(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,17 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/acv-registry/acv/api"
+	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/internal/demo"
+	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, c := newFlagSet("serve", "Serve the HTTP API. Migrates the store first; stops gracefully on SIGINT or SIGTERM.", getenv, stderr)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "ACV_ADDR", "127.0.0.1:8080"), "address to listen on, host:port [ACV_ADDR]")
+	fs.StringVar(&c.AdminToken, "admin-token", getenv("ACV_ADMIN_TOKEN"), "a bearer token with the administrator role; empty: none [ACV_ADMIN_TOKEN]")
+	demoSeed := fs.Bool("demo", false, "seed a demo registry (three councils, a dozen assets across the lifecycle) if the store is empty")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
@@ -26,13 +33,41 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer store.Close()
+	db, err := openReadModels(*c, store)
+	if err != nil {
+		return err
+	}
+	defer db.SQL.Close()
+	assets := eventstore.NewAssets(store, regimes(), uuid.New)
+	if *demoSeed {
+		if err := seedDemo(ctx, store, assets, log); err != nil {
+			return err
+		}
+	}
+	projector := projections.NewProjector(store, db, regimes(), log)
+	if err := projector.Migrate(ctx); err != nil {
+		return err
+	}
+	projCtx, stopProjector := context.WithCancel(ctx)
+	projDone := make(chan error, 1)
+	go func() { projDone <- projector.Run(projCtx) }()
+	defer func() { stopProjector(); <-projDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Deps{Store: store, Log: log, Now: time.Now, NewID: uuid.New}),
+		Handler: api.New(api.Deps{
+			Store:      store,
+			Assets:     assets,
+			Reader:     &projections.Queries{DB: db},
+			Waiter:     projector,
+			Now:        time.Now,
+			NewID:      uuid.New,
+			Log:        log,
+			AdminToken: c.AdminToken,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -74,4 +109,24 @@ func helpOK(err error) error {
 		return nil
 	}
 	return err
+}
+
+// regimes are the legal regimes this build knows.
+func regimes() domain.Regimes { return domain.DefaultRegimes() }
+
+// seedDemo writes the demo registry into an empty store.
+func seedDemo(ctx context.Context, store eventstore.Store, assets *eventstore.Assets, log *slog.Logger) error {
+	last, err := store.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	if last > 0 {
+		log.Info("demo: the store has events already; not seeding")
+		return nil
+	}
+	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		return err
+	}
+	log.Info("demo: seeded three councils and a dozen assets")
+	return nil
 }

@@ -4,9 +4,9 @@ import "github.com/acv-registry/acv/domain"
 
 // demoAssets are the dozen assets and their stories.
 func demoAssets() []asset {
-	brewery := company("co-brewery", "Harvest Brewery plc")
-	pubco := company("co-pubco", "Village Inns Ltd")
-	council := domain.Party{ID: "co-council-estates", Name: "Stockport Council Estates", PublicBody: true}
+	brewery := company("org-brewery", "Harvest Brewery plc")
+	pubco := company("org-pubco", "Village Inns Ltd")
+	council := domain.Party{ID: "org-council-estates", Name: "Stockport Council Estates", PublicBody: true}
 	return []asset{
 		{MidSussex, pub("The Red Lion", "1 High Street, Lindfield, Haywards Heath", "RH16 2HL", 51.0136, -0.0822),
 			group("g-redlion", "Friends of the Red Lion", domain.CommunityInterestCompany), pubco,
@@ -24,7 +24,7 @@ func demoAssets() []asset {
 				return s.list(nid, 360)
 			}},
 		{MidSussex, place("Victoria Park", "green_space", "Victoria Road, Haywards Heath", "RH16 4LR", 50.9985, -0.1009),
-			group("g-victoria", "Victoria Park Friends", domain.Charity), company("co-parks", "Park Holdings Ltd"),
+			group("g-victoria", "Victoria Park Friends", domain.Charity), company("org-parks", "Park Holdings Ltd"),
 			func(s *step) error { // listed; the owner has asked for a review
 				nid, err := s.nominate(120)
 				if err != nil {
@@ -82,7 +82,7 @@ func demoAssets() []asset {
 				})
 			}},
 		{Westminster, place("Churchill Gardens Community Centre", "community_centre", "Churchill Gardens Road, London", "SW1V 3JA", 51.4857, -0.1427),
-			group("g-churchill", "Churchill Gardens Residents", domain.UnincorporatedBody), company("co-estates", "Churchill Estates Ltd"),
+			group("g-churchill", "Churchill Gardens Residents", domain.UnincorporatedBody), company("org-estates", "Churchill Estates Ltd"),
 			func(s *step) error { // the interim moratorium lapsed; sold after it; removed from the list
 				nid, err := s.nominate(1200)
 				if err != nil {
@@ -96,14 +96,14 @@ func demoAssets() []asset {
 				}
 				did := s.newID()
 				return s.do(func(a *domain.Asset) error {
-					if err := a.RecordDisposal(domain.Disposal{ID: did, Kind: domain.RelevantDisposal, Buyer: company("co-dev", "Riverside Developments Ltd"), DisposedOn: s.ago(150)}, s.today); err != nil {
+					if err := a.RecordDisposal(domain.Disposal{ID: did, Kind: domain.RelevantDisposal, Buyer: company("org-dev", "Riverside Developments Ltd"), DisposedOn: s.ago(150)}, s.today); err != nil {
 						return err
 					}
 					return a.RemoveFromList(domain.Removal{Reason: domain.RemovedOnRelevantDisposal, Ref: did, RemovedOn: s.ago(150)}, s.today)
 				})
 			}},
 		{Westminster, place("St Anne's Garden", "green_space", "Wardour Street, London", "W1D 6HS", 51.5129, -0.1323),
-			group("g-stanne", "Soho Society", domain.Charity), company("co-soho", "Soho Land Ltd"),
+			group("g-stanne", "Soho Society", domain.Charity), company("org-soho", "Soho Land Ltd"),
 			func(s *step) error { // not listed: on the list of unsuccessful nominations
 				nid, err := s.nominate(420)
 				if err != nil {
@@ -150,7 +150,7 @@ func demoAssets() []asset {
 					return err
 				}
 				return s.do(func(a *domain.Asset) error {
-					return a.RecordDisposal(domain.Disposal{ID: s.newID(), Kind: domain.ExemptDisposal, Exemption: domain.ExemptGift, Buyer: company("co-trust", "Crown Heritage Trust"), DisposedOn: s.ago(90)}, s.today)
+					return a.RecordDisposal(domain.Disposal{ID: s.newID(), Kind: domain.ExemptDisposal, Exemption: domain.ExemptGift, Buyer: company("org-trust", "Crown Heritage Trust"), DisposedOn: s.ago(90)}, s.today)
 				})
 			}},
 		{Stockport, place("Reddish Library", "library", "Gorton Road, Reddish", "SK5 6UG", 53.4386, -2.1586),

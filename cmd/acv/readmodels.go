@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/eventstore/postgres"
+	"github.com/acv-registry/acv/projections"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // the embedded read models share the log's SQLite file
+)
+
+// openReadModels opens the read-model database: the same database as the
+// log. On PostgreSQL it shares the store's connection pool.
+func openReadModels(c Config, store eventstore.Store) (projections.DB, error) {
+	if pg, ok := store.(*postgres.Store); ok {
+		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
+	}
+	u := "file:" + (&url.URL{Path: c.SQLitePath()}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", u)
+	if err != nil {
+		return projections.DB{}, fmt.Errorf("open read models: %w", err)
+	}
+	return projections.DB{SQL: db, Dialect: projections.SQLite}, nil
+}
+
+// progressBar draws a rebuild's progress on w when w is a terminal, and
+// prints a line every 10% otherwise.
+func progressBar(w io.Writer) projections.Progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	start, lastTenth := time.Now(), int64(-1)
+	return func(done, total int64) {
+		pct := int64(100)
+		if total > 0 {
+			pct = min(100, done*100/total)
+		}
+		if tty {
+			const width = 30
+			bar := make([]byte, width)
+			for i := range bar {
+				bar[i] = ' '
+				if int64(i) < pct*width/100 {
+					bar[i] = '#'
+				}
+			}
+			fmt.Fprintf(w, "\rrebuild [%s] %3d%% %d/%d events %s", bar, pct, done, total, time.Since(start).Round(time.Second))
+			return
+		}
+		if pct/10 != lastTenth {
+			lastTenth = pct / 10
+			fmt.Fprintf(w, "rebuild: %d%% (%d of about %d events)\n", pct, done, total)
+		}
+	}
+}
+
+// rebuild is `acv rebuild`.
+func rebuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, c := newFlagSet("rebuild", "Rebuild every read model from position 0 into fresh tables and swap them in. A running `acv serve` keeps serving the old tables until the swap and carries on from there.", getenv, stderr)
+	if err := parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	store, log, err := openLogged(ctx, *c, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := openReadModels(*c, store)
+	if err != nil {
+		return err
+	}
+	defer db.SQL.Close()
+	if err := projections.NewProjector(store, db, regimes(), log).Migrate(ctx); err != nil {
+		return err
+	}
+	started := time.Now()
+	end, err := projections.Rebuild(ctx, store, db, regimes(), progressBar(stderr))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "acv: read models rebuilt to position %d in %s\n", end, time.Since(started).Round(time.Millisecond))
+	return nil
+}

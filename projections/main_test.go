@@ -1,0 +1,172 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/internal/pgtest"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// forEachDialect runs fn as a subtest against a fresh SQLite database and a
+// fresh PostgreSQL database (skipped when PostgreSQL cannot be had, unless
+// ACV_REQUIRE_DB=1), each holding the empty live read-model tables.
+func forEachDialect(t *testing.T, fn func(t *testing.T, db DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openDB(t, SQLite))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openDB(t, Postgres))
+	})
+}
+
+// openDB opens a fresh database of the dialect with the live tables made.
+func openDB(t testing.TB, d Dialect) DB {
+	t.Helper()
+	db := openEmpty(t, d)
+	if err := CreateTables(context.Background(), db.SQL, d, ""); err != nil {
+		t.Fatalf("CreateTables: %v", err)
+	}
+	return db
+}
+
+// openEmpty opens a fresh, empty database of the dialect.
+func openEmpty(t testing.TB, d Dialect) DB {
+	t.Helper()
+	var (
+		sdb *sql.DB
+		err error
+	)
+	switch d {
+	case SQLite:
+		path := filepath.Join(t.TempDir(), "rm.db")
+		sdb, err = sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	case Postgres:
+		sdb, err = sql.Open("pgx", pgtest.DSN(t))
+	}
+	if err != nil {
+		t.Fatalf("open %s: %v", d, err)
+	}
+	t.Cleanup(func() { sdb.Close() })
+	return DB{SQL: sdb, Dialect: d}
+}
+
+// mustReplace writes rows to the live tables in one transaction.
+func mustReplace(t testing.TB, db DB, rows ...AssetRows) {
+	t.Helper()
+	mustReplaceIn(t, db, Writer{Dialect: db.Dialect}, rows...)
+}
+
+// mustReplaceIn writes rows with w in one transaction.
+func mustReplaceIn(t testing.TB, db DB, w Writer, rows ...AssetRows) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	defer tx.Rollback()
+	if err := w.Replace(ctx, tx, rows); err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+// day parses a YYYY-MM-DD date; it panics on a typo in a test.
+func day(s string) domain.Date {
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// fixture describes a hand-made asset; rows turns it into AssetRows.
+type fixture struct {
+	id, council, name, address, postcode, category, status string
+	point                                                  *domain.Point
+	decisions                                              []string // one nomination per item; "" undecided
+	register                                               []RegisterVersion
+	timeline                                               []TimelineEntry
+	deadlines                                              []Deadline
+	moratoria                                              []Moratorium
+}
+
+func (f fixture) rows() AssetRows {
+	v := AssetView{ID: f.id, Reference: f.id, Council: f.council, Name: f.name, AddressText: f.address,
+		Postcode: f.postcode, Point: f.point, Category: f.category, Status: f.status, Version: int64(len(f.timeline)),
+		Nominations: []NominationView{}, Clocks: []ClockView{}}
+	for i, d := range f.decisions {
+		v.Nominations = append(v.Nominations, NominationView{ID: f.id + "-n" + string(rune('1'+i)),
+			NominationDate: day("2023-01-01"), NominatingGroup: "Friends of " + f.name, Decision: d})
+	}
+	view, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	r := AssetRows{
+		Asset: AssetRow{ID: f.id, Council: f.council, Reference: f.id, Name: f.name, Address: f.address,
+			Postcode: f.postcode, Point: f.point, Category: f.category, Status: f.status,
+			Version: int64(len(f.timeline)), Position: int64(len(f.timeline)) * 10, View: view},
+		Register:  f.register,
+		Timeline:  f.timeline,
+		Deadlines: f.deadlines,
+		Moratoria: f.moratoria,
+	}
+	for i := range r.Register {
+		rv := &r.Register[i]
+		rv.AssetID, rv.Council = f.id, f.council
+		e := &rv.Entry
+		e.AssetID, e.Organisation = f.id, f.council
+		if e.Reference == "" {
+			e.Reference = f.id
+		}
+		if e.Name == "" {
+			e.Name, e.AddressText, e.Postcode, e.Point = f.name, f.address, f.postcode, f.point
+		}
+	}
+	for i := range r.Deadlines {
+		r.Deadlines[i].AssetID, r.Deadlines[i].Council = f.id, f.council
+	}
+	for i := range r.Moratoria {
+		r.Moratoria[i].AssetID, r.Moratoria[i].Council = f.id, f.council
+	}
+	return r
+}
+
+// version is a register version of the given list from one day to another
+// ("" for still standing).
+func version(list List, from, to, status string, entered string) RegisterVersion {
+	v := RegisterVersion{List: list, ValidFrom: day(from), Entry: RegisterEntry{Status: status}}
+	if to != "" {
+		v.ValidTo = day(to)
+	}
+	if entered != "" {
+		v.Entry.EntryDate = day(entered)
+		v.Entry.StartDate = day(entered)
+	}
+	return v
+}
+
+// countRows returns the number of rows of a table.
+func countRows(t testing.TB, db DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.SQL.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}

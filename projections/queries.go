@@ -1,0 +1,734 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/acv-registry/acv/domain"
+)
+
+// Queries reads the live read-model tables (see [CreateTables]) of either
+// backend. It implements [Reader]. It holds no state of its own, so it is
+// safe for concurrent use; the zero value is unusable, DB must be set.
+//
+// A council is known to the read models once it has an asset: [Queries.Council]
+// reports any other as not found, while the listings of a council
+// (Register, Deadlines) simply come back empty for it.
+type Queries struct {
+	DB DB
+}
+
+var _ Reader = (*Queries)(nil)
+
+// Cursor kinds: a cursor from one listing is refused by another.
+const (
+	cursorRegister  = "register"
+	cursorDeadlines = "deadlines"
+	cursorMoratoria = "moratoria"
+)
+
+// validOn is the condition that a register version stands on a day: one
+// argument, the day, twice.
+const validOn = `valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)`
+
+// Asset returns the asset's row. An unknown asset is an error wrapping
+// domain.ErrNotFound.
+func (q *Queries) Asset(ctx context.Context, id string) (AssetRow, error) {
+	var (
+		a        AssetRow
+		lat, lon sql.NullFloat64
+		view     string
+	)
+	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(`SELECT asset_id, council, reference, name, address,
+		postcode, uprn, lat, lon, category, status, version, position, view FROM rm_assets WHERE asset_id = ?`), id).
+		Scan(&a.ID, &a.Council, &a.Reference, &a.Name, &a.Address, &a.Postcode, &a.UPRN, &lat, &lon, &a.Category,
+			&a.Status, &a.Version, &a.Position, &view)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AssetRow{}, fmt.Errorf("asset %s: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return AssetRow{}, fmt.Errorf("asset %s: %w", id, err)
+	}
+	if lat.Valid && lon.Valid {
+		a.Point = &domain.Point{Lat: lat.Float64, Lon: lon.Float64}
+	}
+	a.View = json.RawMessage(view)
+	return a, nil
+}
+
+// Timeline returns the asset's history, oldest first. An unknown asset is
+// an error wrapping domain.ErrNotFound.
+func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
+	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(
+		`SELECT entry FROM rm_timeline WHERE asset_id = ? ORDER BY version`), id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", id, err)
+	}
+	defer rows.Close()
+	entries := []TimelineEntry{}
+	var raw []byte
+	for rows.Next() {
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("timeline of %s: %w", id, err)
+		}
+		var e TimelineEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, fmt.Errorf("timeline of %s: decode entry: %w", id, err)
+		}
+		entries = append(entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", id, err)
+	}
+	if len(entries) == 0 {
+		// Every asset has at least one event; make sure this one exists.
+		if _, err := q.Asset(ctx, id); err != nil {
+			return nil, fmt.Errorf("timeline: %w", err)
+		}
+	}
+	return entries, nil
+}
+
+// Register returns one council's list as it stood on q.AsOf (q.Today when
+// zero): the versions valid from on or before that day and not ended by
+// it, ordered by entry date, reference and asset id. An empty List is the
+// list of assets of community value. A council with no entries gives an
+// empty page. A bad cursor is a *domain.ValidationError.
+func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[RegisterEntry], error) {
+	list := rq.List
+	if list == "" {
+		list = ListACV
+	}
+	asOf := rq.AsOf
+	if asOf.IsZero() {
+		asOf = rq.Today
+	}
+	page, err := q.register(ctx, registerFilter{
+		list: list, council: rq.Council, asOf: asOf, page: rq.Page,
+	})
+	if err != nil {
+		return Page[RegisterEntry]{}, fmt.Errorf("register %s of %s as of %s: %w", list, rq.Council, asOf, err)
+	}
+	return page, nil
+}
+
+// National returns the entries of every council's list of assets of
+// community value that match s, as they stood on s.AsOf (s.Today when
+// zero), in the order of [Queries.Register]. Text matches a substring of
+// the name or the address, ignoring case; Postcode is a full postcode,
+// matched exactly, or an outward code (SW1A), matching its postcodes, in
+// any case and spacing; BBox keeps entries whose point lies within it.
+// Invalid filters and a bad cursor are a *domain.ValidationError.
+func (q *Queries) National(ctx context.Context, s SearchQuery) (Page[RegisterEntry], error) {
+	asOf := s.AsOf
+	if asOf.IsZero() {
+		asOf = s.Today
+	}
+	f := registerFilter{list: ListACV, council: s.Council, status: s.Status, asOf: asOf, page: s.Page, bbox: s.BBox}
+	if t := strings.Join(strings.Fields(s.Text), " "); t != "" {
+		f.like = "%" + escapeLike(strings.ToLower(t)) + "%"
+	}
+	if s.Postcode != "" {
+		code, full, err := normalisePostcode(s.Postcode)
+		if err != nil {
+			return Page[RegisterEntry]{}, fmt.Errorf("national register: %w", err)
+		}
+		if full {
+			f.postcode = code
+		} else {
+			f.outward = code + " %"
+		}
+	}
+	if b := s.BBox; b != nil && (b.MinLat > b.MaxLat || b.MinLon > b.MaxLon) {
+		return Page[RegisterEntry]{}, fmt.Errorf("national register: %w",
+			&domain.ValidationError{Field: "bbox", Message: "want min_lon,min_lat,max_lon,max_lat with each minimum at most its maximum"})
+	}
+	page, err := q.register(ctx, f)
+	if err != nil {
+		return Page[RegisterEntry]{}, fmt.Errorf("national register as of %s: %w", asOf, err)
+	}
+	return page, nil
+}
+
+// registerFilter selects register entries; empty fields do not filter.
+type registerFilter struct {
+	list     List
+	council  string
+	status   string
+	like     string // a LIKE pattern for the search column
+	postcode string // a full postcode
+	outward  string // a LIKE pattern: outward code, space, anything
+	bbox     *BoundingBox
+	asOf     domain.Date
+	page     PageRequest
+}
+
+// register runs a register listing.
+func (q *Queries) register(ctx context.Context, f registerFilter) (Page[RegisterEntry], error) {
+	if f.list != ListACV && f.list != ListUnsuccessful {
+		return Page[RegisterEntry]{}, &domain.ValidationError{Field: "list", Message: "want acv or unsuccessful"}
+	}
+	if f.asOf.IsZero() {
+		return Page[RegisterEntry]{}, &domain.ValidationError{Field: "as_of", Message: "a date is required"}
+	}
+	after, more, err := parseCursor(f.page.Cursor, cursorRegister, 3, 1)
+	if err != nil {
+		return Page[RegisterEntry]{}, err
+	}
+	limit := pageLimit(f.page)
+	day := dateText(f.asOf)
+
+	var w where
+	w.add(`list = ?`, string(f.list))
+	w.add(validOn, day, day)
+	if f.council != "" {
+		w.add(`council = ?`, f.council)
+	}
+	if f.status != "" {
+		w.add(`status = ?`, f.status)
+	}
+	if f.like != "" {
+		w.add(`search LIKE ? ESCAPE '\'`, f.like)
+	}
+	if f.postcode != "" {
+		w.add(`postcode = ?`, f.postcode)
+	}
+	if f.outward != "" {
+		w.add(`postcode LIKE ?`, f.outward)
+	}
+	if b := f.bbox; b != nil {
+		w.add(`lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?`, b.MinLat, b.MaxLat, b.MinLon, b.MaxLon)
+	}
+	if more {
+		w.add(`(entry_date, reference, asset_id, seq) > (?, ?, ?, ?)`, after.Text[0], after.Text[1], after.Text[2], after.Nums[0])
+	}
+	query := `SELECT entry_date, reference, asset_id, seq, entry FROM rm_register WHERE ` + w.sql() +
+		` ORDER BY entry_date, reference, asset_id, seq LIMIT ?`
+	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(query), append(w.args, limit+1)...)
+	if err != nil {
+		return Page[RegisterEntry]{}, err
+	}
+	defer rows.Close()
+	var (
+		items []RegisterEntry
+		keys  []cursor
+		raw   []byte
+	)
+	for rows.Next() {
+		k := cursor{Kind: cursorRegister, Text: make([]string, 3), Nums: make([]int64, 1)}
+		if err := rows.Scan(&k.Text[0], &k.Text[1], &k.Text[2], &k.Nums[0], &raw); err != nil {
+			return Page[RegisterEntry]{}, err
+		}
+		var e RegisterEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return Page[RegisterEntry]{}, fmt.Errorf("decode entry of %s: %w", k.Text[2], err)
+		}
+		items = append(items, e)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[RegisterEntry]{}, err
+	}
+	return pageOf(items, keys, limit), nil
+}
+
+// Deadlines returns the council's work queue on today: every clock still
+// open (not stopped or fulfilled) that is running, ends today ("due") or,
+// for a clock the council owes a decision on (a nomination's or a review's),
+// has passed its end ("overdue"), soonest end first. Other clocks past
+// their end have simply ended - a moratorium ran its course - and are left
+// out. A bad cursor is a *domain.ValidationError.
+func (q *Queries) Deadlines(ctx context.Context, council string, today domain.Date, pr PageRequest) (Page[DeadlineView], error) {
+	page, err := q.deadlines(ctx, council, today, pr)
+	if err != nil {
+		return Page[DeadlineView]{}, fmt.Errorf("deadlines of %s on %s: %w", council, today, err)
+	}
+	return page, nil
+}
+
+func (q *Queries) deadlines(ctx context.Context, council string, today domain.Date, pr PageRequest) (Page[DeadlineView], error) {
+	if today.IsZero() {
+		return Page[DeadlineView]{}, &domain.ValidationError{Field: "today", Message: "a date is required"}
+	}
+	after, more, err := parseCursor(pr.Cursor, cursorDeadlines, 2, 1)
+	if err != nil {
+		return Page[DeadlineView]{}, err
+	}
+	limit := pageLimit(pr)
+	day := dateText(today)
+
+	var w where
+	w.add(`d.council = ?`, council)
+	w.add(`d.closed = 0`)
+	w.add(`(d.end_date >= ? OR d.name IN (?, ?))`, day, string(domain.ClockDecision), string(domain.ClockReviewDecision))
+	if more {
+		w.add(`(d.end_date, d.asset_id, d.seq) > (?, ?, ?)`, after.Text[0], after.Text[1], after.Nums[0])
+	}
+	query := `SELECT d.asset_id, d.seq, d.council, d.name, d.subject, d.start_date, d.end_date, d.rule,
+		COALESCE(a.name, '') FROM rm_deadlines d LEFT JOIN rm_assets a ON a.asset_id = d.asset_id
+		WHERE ` + w.sql() + ` ORDER BY d.end_date, d.asset_id, d.seq LIMIT ?`
+	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(query), append(w.args, limit+1)...)
+	if err != nil {
+		return Page[DeadlineView]{}, err
+	}
+	defer rows.Close()
+	var (
+		items      []DeadlineView
+		keys       []cursor
+		start, end string
+	)
+	for rows.Next() {
+		var (
+			v   DeadlineView
+			seq int64
+		)
+		if err := rows.Scan(&v.AssetID, &seq, &v.Council, &v.Name, &v.Subject, &start, &end, &v.Rule, &v.AssetName); err != nil {
+			return Page[DeadlineView]{}, err
+		}
+		if v.Start, err = parseStoredDate(start); err != nil {
+			return Page[DeadlineView]{}, fmt.Errorf("deadline of %s: %w", v.AssetID, err)
+		}
+		if v.End, err = parseStoredDate(end); err != nil {
+			return Page[DeadlineView]{}, fmt.Errorf("deadline of %s: %w", v.AssetID, err)
+		}
+		v.DaysLeft = today.DaysUntil(v.End)
+		switch {
+		case v.DaysLeft < 0:
+			v.Status = "overdue"
+		case v.DaysLeft == 0:
+			v.Status = "due"
+		default:
+			v.Status = "running"
+		}
+		items = append(items, v)
+		keys = append(keys, cursor{Kind: cursorDeadlines, Text: []string{end, v.AssetID}, Nums: []int64{seq}})
+	}
+	if err := rows.Err(); err != nil {
+		return Page[DeadlineView]{}, err
+	}
+	return pageOf(items, keys, limit), nil
+}
+
+// The phases of a moratorium on a day, as [Queries.Moratoria] takes them.
+const (
+	PhaseInterim   = "interim"   // within the interim moratorium, up to and including its last day
+	PhaseFull      = "full"      // after the interim moratorium, within a full moratorium a group triggered
+	PhaseProtected = "protected" // after the moratoria, within the protected period
+	PhaseEnded     = "ended"     // after the protected period
+)
+
+// phaseConditions returns the SQL condition for each phase on a day, with
+// the number of times it takes the day as an argument.
+func phaseCondition(phase string) (string, int, bool) {
+	const full = `(full_moratorium = 1 AND interim_end < ? AND ? <= full_end)`
+	switch phase {
+	case "":
+		return ``, 0, true
+	case PhaseInterim:
+		return `? <= interim_end`, 1, true
+	case PhaseFull:
+		return full, 2, true
+	case PhaseProtected:
+		return `interim_end < ? AND ? <= protected_end AND NOT ` + full, 4, true
+	case PhaseEnded:
+		return `protected_end < ?`, 1, true
+	}
+	return ``, 0, false
+}
+
+// Moratoria returns the moratoria in phase on today (every one for ""),
+// the latest notice first. An unknown phase or a bad cursor is a
+// *domain.ValidationError.
+func (q *Queries) Moratoria(ctx context.Context, phase string, today domain.Date, pr PageRequest) (Page[Moratorium], error) {
+	page, err := q.moratoria(ctx, phase, today, pr)
+	if err != nil {
+		return Page[Moratorium]{}, fmt.Errorf("moratoria %q on %s: %w", phase, today, err)
+	}
+	return page, nil
+}
+
+func (q *Queries) moratoria(ctx context.Context, phase string, today domain.Date, pr PageRequest) (Page[Moratorium], error) {
+	cond, days, ok := phaseCondition(phase)
+	if !ok {
+		return Page[Moratorium]{}, &domain.ValidationError{Field: "status", Message: "want interim, full, protected or ended"}
+	}
+	if today.IsZero() && phase != "" {
+		return Page[Moratorium]{}, &domain.ValidationError{Field: "today", Message: "a date is required"}
+	}
+	after, more, err := parseCursor(pr.Cursor, cursorMoratoria, 2, 1)
+	if err != nil {
+		return Page[Moratorium]{}, err
+	}
+	limit := pageLimit(pr)
+	day := dateText(today)
+
+	var w where
+	if cond != "" {
+		args := make([]any, days)
+		for i := range args {
+			args[i] = day
+		}
+		w.add(cond, args...)
+	}
+	if more {
+		w.add(`(notice_received, asset_id, seq) < (?, ?, ?)`, after.Text[0], after.Text[1], after.Nums[0])
+	}
+	query := `SELECT asset_id, seq, council, notice_id, notice_received, interim_end, full_end, protected_end,
+		full_moratorium, interested_group, outcome FROM rm_moratoria`
+	if len(w.conds) > 0 {
+		query += ` WHERE ` + w.sql()
+	}
+	query += ` ORDER BY notice_received DESC, asset_id DESC, seq DESC LIMIT ?`
+	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(query), append(w.args, limit+1)...)
+	if err != nil {
+		return Page[Moratorium]{}, err
+	}
+	defer rows.Close()
+	var (
+		items []Moratorium
+		keys  []cursor
+	)
+	for rows.Next() {
+		var (
+			m                                   Moratorium
+			seq, fullFlag                       int64
+			received, interim, fullEnd, protEnd string
+		)
+		if err := rows.Scan(&m.AssetID, &seq, &m.Council, &m.NoticeID, &received, &interim, &fullEnd, &protEnd,
+			&fullFlag, &m.InterestedGroup, &m.Outcome); err != nil {
+			return Page[Moratorium]{}, err
+		}
+		for _, d := range []struct {
+			to  *domain.Date
+			src string
+		}{{&m.NoticeReceived, received}, {&m.InterimEnd, interim}, {&m.FullEnd, fullEnd}, {&m.ProtectedEnd, protEnd}} {
+			if *d.to, err = parseStoredDate(d.src); err != nil {
+				return Page[Moratorium]{}, fmt.Errorf("moratorium of %s: %w", m.AssetID, err)
+			}
+		}
+		m.FullMoratorium = fullFlag != 0
+		items = append(items, m)
+		keys = append(keys, cursor{Kind: cursorMoratoria, Text: []string{received, m.AssetID}, Nums: []int64{seq}})
+	}
+	if err := rows.Err(); err != nil {
+		return Page[Moratorium]{}, err
+	}
+	return pageOf(items, keys, limit), nil
+}
+
+// Checkpoint returns the log position the read models have caught up to:
+// 0 before the first batch.
+func (q *Queries) Checkpoint(ctx context.Context) (int64, error) {
+	var pos int64
+	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(
+		`SELECT position FROM `+tableCheckpoint+` WHERE name = ?`), checkpointName).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return pos, nil
+}
+
+// where gathers the conditions of a WHERE clause and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) sql() string { return strings.Join(w.conds, " AND ") }
+
+// escapeLike escapes LIKE's wildcards (and the escape character, a
+// backslash) in s.
+func escapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\\' || r == '%' || r == '_' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// normalisePostcode returns a postcode as stored (upper case, one space
+// before the inward code: SW1A 1AA) with full true, or an outward code
+// (SW1A) with full false. Case and spaces in s do not matter. Anything else
+// is a *domain.ValidationError.
+func normalisePostcode(s string) (code string, full bool, err error) {
+	c := strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	bad := &domain.ValidationError{Field: "postcode", Message: "want a full postcode (SW1A 1AA) or an outward code (SW1A)"}
+	if c == "" || !isLetter(c[0]) {
+		return "", false, bad
+	}
+	for i := 0; i < len(c); i++ {
+		if !isLetter(c[i]) && !isDigit(c[i]) {
+			return "", false, bad
+		}
+	}
+	n := len(c)
+	switch {
+	case n >= 5 && n <= 7 && isDigit(c[n-3]) && isLetter(c[n-2]) && isLetter(c[n-1]):
+		return c[:n-3] + " " + c[n-3:], true, nil
+	case n >= 2 && n <= 4 && slices.ContainsFunc([]byte(c), isDigit):
+		return c, false, nil
+	}
+	return "", false, bad
+}
+
+func isLetter(b byte) bool { return b >= 'A' && b <= 'Z' }
+func isDigit(b byte) bool  { return b >= '0' && b <= '9' }
+
+// parseStoredDate reads a date column: YYYY-MM-DD, or "" for the zero date.
+func parseStoredDate(s string) (domain.Date, error) {
+	if s == "" {
+		return domain.Date{}, nil
+	}
+	return domain.ParseDate(s)
+}
+
+// Councils returns the figures of every council that has an asset in the
+// read models (every asset starts with a nomination), ordered by council.
+func (q *Queries) Councils(ctx context.Context, today domain.Date) ([]CouncilStats, error) {
+	all, err := q.stats(ctx, today, "")
+	if err != nil {
+		return nil, fmt.Errorf("councils on %s: %w", today, err)
+	}
+	return all, nil
+}
+
+// Council returns one council's figures. A council with no asset in the
+// read models is an error wrapping domain.ErrNotFound.
+func (q *Queries) Council(ctx context.Context, council string, today domain.Date) (CouncilStats, error) {
+	one, err := q.stats(ctx, today, council)
+	if err != nil {
+		return CouncilStats{}, fmt.Errorf("council %s on %s: %w", council, today, err)
+	}
+	if len(one) == 0 {
+		return CouncilStats{}, fmt.Errorf("council %s: %w", council, domain.ErrNotFound)
+	}
+	return one[0], nil
+}
+
+// Stats returns the national figures, the sums of every council's, with
+// each council's figures.
+func (q *Queries) Stats(ctx context.Context, today domain.Date) (Stats, error) {
+	all, err := q.stats(ctx, today, "")
+	if err != nil {
+		return Stats{}, fmt.Errorf("stats on %s: %w", today, err)
+	}
+	n := newCouncilStats("")
+	for _, c := range all {
+		n.Listed += c.Listed
+		n.Unsuccessful += c.Unsuccessful
+		n.Nominations += c.Nominations
+		n.Pending += c.Pending
+		n.Overdue += c.Overdue
+		n.MoratoriaInterim += c.MoratoriaInterim
+		n.MoratoriaFull += c.MoratoriaFull
+		n.MoratoriaTotal += c.MoratoriaTotal
+		n.FullMoratoriaTotal += c.FullMoratoriaTotal
+		for k, v := range c.Outcomes {
+			n.Outcomes[k] += v
+		}
+		for k, v := range c.Categories {
+			n.Categories[k] += v
+		}
+	}
+	return Stats{National: *n, Councils: all}, nil
+}
+
+// uncategorised is the category under which listed assets with none are
+// counted.
+const uncategorised = "uncategorised"
+
+// newCouncilStats returns a council's figures with every count zero, each
+// outcome present and no category.
+func newCouncilStats(council string) *CouncilStats {
+	return &CouncilStats{
+		Council: council,
+		Outcomes: map[string]int{
+			string(domain.Listed): 0, string(domain.PartlyListed): 0, string(domain.NotListed): 0,
+		},
+		Categories: map[string]int{},
+	}
+}
+
+// stats computes the figures of one council, or of every council when
+// council is "", with one aggregate query per table, ordered by council.
+func (q *Queries) stats(ctx context.Context, today domain.Date, council string) ([]CouncilStats, error) {
+	if today.IsZero() {
+		return nil, &domain.ValidationError{Field: "today", Message: "a date is required"}
+	}
+	day := dateText(today)
+	// filter narrows a query to the council; its argument comes last.
+	filter := func(col string) (string, []any) {
+		if council == "" {
+			return "", nil
+		}
+		return " AND " + col + " = ?", []any{council}
+	}
+	byCouncil := map[string]*CouncilStats{}
+	get := func(c string) *CouncilStats {
+		s, ok := byCouncil[c]
+		if !ok {
+			s = newCouncilStats(c)
+			byCouncil[c] = s
+		}
+		return s
+	}
+
+	// Assets: which councils there are; nominations and their outcomes.
+	f, fa := filter("council")
+	err := q.each(ctx, `SELECT council, CAST(SUM(nominations) AS BIGINT), CAST(SUM(decided_listed) AS BIGINT),
+		CAST(SUM(decided_partly_listed) AS BIGINT), CAST(SUM(decided_not_listed) AS BIGINT)
+		FROM rm_assets WHERE 1 = 1`+f+` GROUP BY council`, fa,
+		func(scan func(...any) error) error {
+			var (
+				c                    string
+				n, listed, part, not int
+			)
+			if err := scan(&c, &n, &listed, &part, &not); err != nil {
+				return err
+			}
+			s := get(c)
+			s.Nominations = n
+			s.Outcomes[string(domain.Listed)] = listed
+			s.Outcomes[string(domain.PartlyListed)] = part
+			s.Outcomes[string(domain.NotListed)] = not
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count nominations: %w", err)
+	}
+
+	// Both lists today. An entry still shown after its end date (removed
+	// or expired) is not on the list.
+	f, fa = filter("council")
+	err = q.each(ctx, `SELECT council, list, COUNT(*) FROM rm_register WHERE `+validOn+`
+		AND (end_date = '' OR end_date > ?)`+f+` GROUP BY council, list`, append([]any{day, day, day}, fa...),
+		func(scan func(...any) error) error {
+			var (
+				c, list string
+				n       int
+			)
+			if err := scan(&c, &list, &n); err != nil {
+				return err
+			}
+			switch List(list) {
+			case ListACV:
+				get(c).Listed = n
+			case ListUnsuccessful:
+				get(c).Unsuccessful = n
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count list entries: %w", err)
+	}
+
+	// Listed assets today by category.
+	f, fa = filter("r.council")
+	err = q.each(ctx, `SELECT r.council, a.category, COUNT(DISTINCT r.asset_id)
+		FROM rm_register r JOIN rm_assets a ON a.asset_id = r.asset_id
+		WHERE r.list = ? AND r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to > ?)
+		AND (r.end_date = '' OR r.end_date > ?)`+f+` GROUP BY r.council, a.category`,
+		append([]any{string(ListACV), day, day, day}, fa...),
+		func(scan func(...any) error) error {
+			var (
+				c, category string
+				n           int
+			)
+			if err := scan(&c, &category, &n); err != nil {
+				return err
+			}
+			if category == "" {
+				category = uncategorised
+			}
+			get(c).Categories[category] += n
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count categories: %w", err)
+	}
+
+	// Nominations awaiting decision: their decision clocks still open.
+	f, fa = filter("council")
+	err = q.each(ctx, `SELECT council, COUNT(*), CAST(SUM(CASE WHEN end_date < ? THEN 1 ELSE 0 END) AS BIGINT)
+		FROM rm_deadlines WHERE name = ? AND closed = 0`+f+` GROUP BY council`,
+		append([]any{day, string(domain.ClockDecision)}, fa...),
+		func(scan func(...any) error) error {
+			var (
+				c                string
+				pending, overdue int
+			)
+			if err := scan(&c, &pending, &overdue); err != nil {
+				return err
+			}
+			s := get(c)
+			s.Pending, s.Overdue = pending, overdue
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count pending nominations: %w", err)
+	}
+
+	// Moratoria: ever, and running today.
+	f, fa = filter("council")
+	err = q.each(ctx, `SELECT council, COUNT(*), CAST(SUM(full_moratorium) AS BIGINT),
+		CAST(SUM(CASE WHEN ? <= interim_end THEN 1 ELSE 0 END) AS BIGINT),
+		CAST(SUM(CASE WHEN full_moratorium = 1 AND interim_end < ? AND ? <= full_end THEN 1 ELSE 0 END) AS BIGINT)
+		FROM rm_moratoria WHERE 1 = 1`+f+` GROUP BY council`, append([]any{day, day, day}, fa...),
+		func(scan func(...any) error) error {
+			var (
+				c                            string
+				total, fullTotal, interim, n int
+			)
+			if err := scan(&c, &total, &fullTotal, &interim, &n); err != nil {
+				return err
+			}
+			s := get(c)
+			s.MoratoriaTotal, s.FullMoratoriaTotal, s.MoratoriaInterim, s.MoratoriaFull = total, fullTotal, interim, n
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count moratoria: %w", err)
+	}
+
+	out := make([]CouncilStats, 0, len(byCouncil))
+	for _, s := range byCouncil {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b CouncilStats) int { return strings.Compare(a.Council, b.Council) })
+	return out, nil
+}
+
+// each runs query (with ? placeholders) and calls row for every row, with
+// a function that scans it.
+func (q *Queries) each(ctx context.Context, query string, args []any, row func(scan func(...any) error) error) error {
+	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,170 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/eventstore"
+)
+
+// Progress is told how far a rebuild has gone: done of total events read
+// (total is the log's size when the rebuild started, an estimate).
+type Progress func(done, total int64)
+
+// rebuildBatch is how many events a rebuild reads at a time, and how many
+// assets it writes in one transaction.
+const (
+	rebuildBatch  = 10_000
+	rebuildAssets = 2_000
+)
+
+// Rebuild rebuilds every read model from position 0 into fresh tables, then
+// swaps them in, with the checkpoint, in one transaction: until the swap the
+// API keeps serving the old tables, and a projector that runs alongside
+// carries on from the rebuild's checkpoint afterwards. It returns the
+// position the rebuilt read models stand at.
+func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
+	suffix := "_r" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := dropLeftovers(ctx, db); err != nil {
+		return 0, err
+	}
+	if err := CreateTables(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
+	total := estimateEvents(ctx, store)
+
+	// Read the whole log once, keeping each asset's history; events of an
+	// asset are scattered across the log, and Derive needs them together.
+	histories := map[string][]Recorded{}
+	var order []string
+	var end, done int64
+	for {
+		events, err := store.ReadAll(ctx, end, rebuildBatch)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild: read log after %d: %w", end, err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			id, ok := AssetID(e.Stream)
+			if !ok {
+				continue
+			}
+			rec, err := Decode([]eventstore.Event{e})
+			if err != nil {
+				return 0, fmt.Errorf("rebuild: asset %s: %w", id, err)
+			}
+			if _, ok := histories[id]; !ok {
+				order = append(order, id)
+			}
+			histories[id] = append(histories[id], rec[0])
+		}
+		end = events[len(events)-1].Position
+		done += int64(len(events))
+		progress(done, max(total, done))
+	}
+
+	w := Writer{Dialect: db.Dialect, Suffix: suffix}
+	for start := 0; start < len(order); start += rebuildAssets {
+		chunk := order[start:min(start+rebuildAssets, len(order))]
+		rows := make([]AssetRows, len(chunk))
+		for i, id := range chunk {
+			rows[i] = Derive(id, regimes, histories[id])
+			delete(histories, id)
+		}
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild: begin: %w", err)
+		}
+		if err := w.Replace(ctx, tx, rows); err != nil {
+			tx.Rollback()
+			return 0, fmt.Errorf("rebuild: write: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, fmt.Errorf("rebuild: commit: %w", err)
+		}
+	}
+	if err := swap(ctx, db, suffix, end); err != nil {
+		return 0, err
+	}
+	return end, nil
+}
+
+// swap replaces the live tables by the rebuilt ones and sets the checkpoint,
+// in one transaction.
+func swap(ctx context.Context, db DB, suffix string, end int64) error {
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild: swap: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := lockCheckpoint(ctx, tx, db.Dialect); err != nil { // waits for a running projector's batch
+		return err
+	}
+	for _, t := range TableNames() {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
+			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+suffix+` RENAME TO `+t); err != nil {
+			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+		}
+	}
+	if err := SaveCheckpoint(ctx, tx, db.Dialect, end); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild: swap: %w", err)
+	}
+	return nil
+}
+
+// dropLeftovers drops the tables of a rebuild that died before its swap.
+func dropLeftovers(ctx context.Context, db DB) error {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\_%\_r%' ESCAPE '\'`
+	if db.Dialect == Postgres {
+		q = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rm\_%\_r%' ESCAPE '\'`
+	}
+	rows, err := db.SQL.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("rebuild: find leftovers: %w", err)
+	}
+	var names []string
+	live := map[string]bool{tableCheckpoint: true}
+	for _, t := range TableNames() {
+		live[t] = true
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("rebuild: find leftovers: %w", err)
+		}
+		if !live[n] {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := db.SQL.ExecContext(ctx, `DROP TABLE IF EXISTS `+n); err != nil {
+			return fmt.Errorf("rebuild: drop leftover %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// estimateEvents guesses the log's size for progress reports: the last
+// position (positions can skip, so it is an upper bound).
+func estimateEvents(ctx context.Context, store eventstore.Store) int64 {
+	last, err := store.LastPosition(ctx)
+	if err != nil {
+		return 0
+	}
+	return last
+}

@@ -1,0 +1,241 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The read-model tables. One SQL text serves both dialects: every type used
+// (TEXT, BIGINT, INTEGER, DOUBLE PRECISION) means the same in PostgreSQL and
+// SQLite. Civil dates are TEXT 'YYYY-MM-DD', which compares correctly as
+// text in both; a zero date is stored as '' (so it sorts first), except
+// rm_register.valid_to, which is NULL while a version still stands. Booleans
+// are INTEGER 0 or 1.
+//
+// Every table but rm_checkpoint exists in sets told apart by a suffix
+// appended to each table name ("" is the live set); a rebuild fills a fresh
+// set and swaps it in by renaming. Index names carry the suffix too, since
+// SQLite index names (and PostgreSQL relation names) are schema-global. A
+// renamed table keeps its index names, so a set is only ever created under
+// a suffix no index uses yet.
+//
+// Columns beyond those of [AssetRows]:
+//   - seq numbers the rows of one asset in the order of the AssetRows slice
+//     they came from, so (asset_id, seq) is a key and the last term of every
+//     pagination key;
+//   - rm_assets.nominations and decided_* count the asset's nominations and
+//     their decisions (read from the view when the rows are written), so
+//     statistics need no JSON functions, which differ between dialects;
+//   - rm_register.end_date is the entry's end date, so an entry that still
+//     shows on a list after its removal or expiry is not counted as on it;
+//   - rm_register.search is the lower-cased name and address the national
+//     register's text search matches, folded in Go so that both dialects
+//     agree on non-ASCII letters.
+
+// table describes one read-model table: its base name, column definitions,
+// primary key and secondary indexes.
+type table struct {
+	name    string
+	columns []column
+	key     []string
+	indexes []index
+	// clustered makes the SQLite table WITHOUT ROWID: stored in primary
+	// key order, one b-tree instead of a table and its key's index.
+	clustered bool
+}
+
+// column is one column: its name, its SQL type and, for writing to
+// PostgreSQL through unnest, the array type its values travel in.
+type column struct {
+	name    string
+	sqlType string // with NOT NULL where it applies
+	array   string // text[], int8[] or float8[]
+}
+
+// index is a secondary index; its full name is table+suffix+"_"+name.
+type index struct {
+	name    string
+	columns []string
+}
+
+func text(name string) column     { return column{name, "TEXT NOT NULL", "text[]"} }
+func nullText(name string) column { return column{name, "TEXT", "text[]"} }
+func bigint(name string) column   { return column{name, "BIGINT NOT NULL", "int8[]"} }
+func boolean(name string) column  { return column{name, "INTEGER NOT NULL", "int8[]"} }
+func double(name string) column   { return column{name, "DOUBLE PRECISION", "float8[]"} }
+
+// The table names (without suffix), in the order [Writer] fills them.
+const (
+	tableAssets    = "rm_assets"
+	tableRegister  = "rm_register"
+	tableTimeline  = "rm_timeline"
+	tableDeadlines = "rm_deadlines"
+	tableMoratoria = "rm_moratoria"
+	// tableCheckpoint holds the read models' log position. It is not part
+	// of a set: a rebuild's swap updates its row instead.
+	tableCheckpoint = "rm_checkpoint"
+)
+
+// schema returns the description of every table of a set. The column order
+// is the order [Writer] inserts values in.
+func schema() []table {
+	return []table{
+		{
+			name: tableAssets,
+			columns: []column{
+				text("asset_id"), text("council"), text("reference"), text("name"), text("address"),
+				text("postcode"), text("uprn"), double("lat"), double("lon"), text("category"), text("status"),
+				bigint("version"), bigint("position"), bigint("nominations"), bigint("decided_listed"),
+				bigint("decided_partly_listed"), bigint("decided_not_listed"), text("view"),
+			},
+			key:     []string{"asset_id"},
+			indexes: []index{{"council", []string{"council"}}},
+		},
+		{
+			name: tableRegister,
+			columns: []column{
+				text("asset_id"), bigint("seq"), text("council"), text("list"), text("valid_from"),
+				nullText("valid_to"), text("reference"), text("name"), text("address"), text("postcode"),
+				double("lat"), double("lon"), text("status"), text("entry_date"), text("end_date"),
+				text("search"), text("entry"),
+			},
+			key: []string{"asset_id", "seq"},
+			indexes: []index{
+				{"council", []string{"council", "list", "valid_from"}},
+				// the national register's order, and its keyset pagination
+				{"entries", []string{"list", "entry_date", "reference", "asset_id", "seq"}},
+			},
+		},
+		{
+			name:      tableTimeline,
+			columns:   []column{text("asset_id"), bigint("position"), bigint("version"), text("entry")},
+			key:       []string{"asset_id", "version"},
+			clustered: true,
+		},
+		{
+			name: tableDeadlines,
+			columns: []column{
+				text("asset_id"), bigint("seq"), text("council"), text("name"), text("subject"),
+				text("start_date"), text("end_date"), boolean("closed"), text("rule"),
+			},
+			key:     []string{"asset_id", "seq"},
+			indexes: []index{{"council", []string{"council", "end_date"}}},
+		},
+		{
+			name: tableMoratoria,
+			columns: []column{
+				text("asset_id"), bigint("seq"), text("council"), text("notice_id"), text("notice_received"),
+				text("interim_end"), text("full_end"), text("protected_end"), boolean("full_moratorium"),
+				text("interested_group"), text("outcome"),
+			},
+			key:     []string{"asset_id", "seq"},
+			indexes: []index{{"protected", []string{"protected_end"}}},
+		},
+	}
+}
+
+// TableNames returns the base names of the read-model tables a rebuild
+// creates under a suffix and swaps in: every table [CreateTables] makes
+// except rm_checkpoint, which is never swapped.
+func TableNames() []string {
+	ts := schema()
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.name
+	}
+	return names
+}
+
+// CreateTables creates the read-model tables and their indexes, with suffix
+// appended to every table and index name, unless they exist. The empty
+// suffix is the live set, and only then is rm_checkpoint created too. A
+// suffix may hold only lower-case ASCII letters, digits and underscores.
+// It runs one statement at a time on x; run it in a transaction to make it
+// all or nothing.
+func CreateTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	if err := checkSuffix(suffix); err != nil {
+		return err
+	}
+	var stmts []string
+	for _, t := range schema() {
+		stmts = append(stmts, t.createSQL(d, suffix)...)
+	}
+	if suffix == "" {
+		stmts = append(stmts, `CREATE TABLE IF NOT EXISTS `+tableCheckpoint+
+			` (name TEXT NOT NULL PRIMARY KEY, position BIGINT NOT NULL)`)
+	}
+	for _, s := range stmts {
+		if _, err := x.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create read-model tables %q (%s): %w", suffix, d, err)
+		}
+	}
+	return nil
+}
+
+// DropTables drops the read-model tables with the given suffix, and their
+// indexes, if they exist. It never drops rm_checkpoint.
+func DropTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	if err := checkSuffix(suffix); err != nil {
+		return err
+	}
+	for _, t := range schema() {
+		if _, err := x.ExecContext(ctx, `DROP TABLE IF EXISTS `+t.name+suffix); err != nil {
+			return fmt.Errorf("drop read-model table %s%s (%s): %w", t.name, suffix, d, err)
+		}
+	}
+	return nil
+}
+
+// SaveCheckpoint records that the read models stand at the log position.
+// Call it in the transaction that wrote the rows of the events up to there.
+func SaveCheckpoint(ctx context.Context, x Execer, d Dialect, position int64) error {
+	q := d.Rebind(`INSERT INTO ` + tableCheckpoint + ` (name, position) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position`)
+	if _, err := x.ExecContext(ctx, q, checkpointName, position); err != nil {
+		return fmt.Errorf("save checkpoint %d: %w", position, err)
+	}
+	return nil
+}
+
+// checkSuffix refuses a suffix that could not be pasted into SQL as part
+// of an identifier.
+func checkSuffix(suffix string) error {
+	for _, r := range suffix {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return fmt.Errorf("read-model table suffix %q: want lower-case letters, digits and underscores", suffix)
+		}
+	}
+	return nil
+}
+
+// createSQL returns the statements creating the table and its indexes
+// under suffix. The primary key constraint is named, so that PostgreSQL's
+// implicit index is suffixed like the others.
+func (t table) createSQL(d Dialect, suffix string) []string {
+	name := t.name + suffix
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + name + " (")
+	for _, c := range t.columns {
+		b.WriteString(c.name + " " + c.sqlType + ", ")
+	}
+	b.WriteString("CONSTRAINT " + name + "_pkey PRIMARY KEY (" + strings.Join(t.key, ", ") + "))")
+	if false && t.clustered && d == SQLite {
+		b.WriteString(" WITHOUT ROWID")
+	}
+	stmts := []string{b.String()}
+	for _, ix := range t.indexes {
+		stmts = append(stmts, "CREATE INDEX IF NOT EXISTS "+name+"_"+ix.name+" ON "+name+
+			" ("+strings.Join(ix.columns, ", ")+")")
+	}
+	return stmts
+}
+
+// columnNames returns the table's column names, comma-separated.
+func (t table) columnNames() string {
+	names := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
