@@ -2,14 +2,17 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Waiter waits until the read models have caught up with a log position;
@@ -18,15 +21,17 @@ type Waiter interface {
 	WaitFor(ctx context.Context, position int64) error
 }
 
-// Deps are what the server needs. Store, Assets, Reader, Waiter, Now, NewID
-// and Log are required.
+// Deps are what the server needs. Store, Assets, Reader and Waiter are
+// required by the routes that use them (writes use Store and Assets only).
+// Now defaults to time.Now, NewID to uuid.New and Log to a logger that
+// discards.
 type Deps struct {
 	Store  eventstore.Store   // the log: raw events, verify, the change feed
 	Assets *eventstore.Assets // commands load and save assets through it
 	Reader projections.Reader // every other read
 	Waiter Waiter             // read-your-writes (?min_position=)
 	Now    func() time.Time   // the clock; civil dates are England's
-	NewID  func() uuid.UUID   // ids of new assets, nominations, requests...
+	NewID  func() uuid.UUID   // ids of new assets, nominations, requests, and request ids
 	Log    *slog.Logger
 	// AdminToken, if set, is a bearer token with the administrator role.
 	AdminToken string
@@ -36,27 +41,73 @@ type Deps struct {
 // concurrent use.
 type Server struct {
 	Deps
-	store  eventstore.Store
-	log    *slog.Logger
-	router *mux.Router
+	store       eventstore.Store
+	log         *slog.Logger
+	router      *mux.Router
+	handler     http.Handler // the router inside the middleware chain
+	metrics     *metrics
+	idem        IdempotencyStore
+	adminDigest []byte // SHA-256 of AdminToken; nil when there is none
 }
 
-// New returns a server over d.
+// New returns a server over d. Each server has its own metrics registry and
+// its own idempotency store (in memory: see [IdempotencyStore]).
 func New(d Deps) *Server {
-	s := &Server{Deps: d, store: d.Store, log: d.Log, router: mux.NewRouter()}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.NewID == nil {
+		d.NewID = uuid.New
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		Deps:    d,
+		store:   d.Store,
+		log:     d.Log,
+		router:  mux.NewRouter(),
+		metrics: newMetrics(),
+		idem:    NewMemoryIdempotency(d.Now, idempotencyTTL, idempotencyMaxKeys),
+	}
+	if d.AdminToken != "" {
+		sum := sha256.Sum256([]byte(d.AdminToken))
+		s.adminDigest = sum[:]
+	}
 	s.routes()
+	s.handler = s.chain(s.router)
 	return s
 }
 
 // ServeHTTP implements [http.Handler].
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// chain wraps h in the middleware every request goes through, outermost
+// first: request id and correlation, security headers, access log, metrics
+// and panic recovery, body size limit, authentication.
+func (s *Server) chain(h http.Handler) http.Handler {
+	h = s.authenticate(h)
+	h = s.limitBody(h)
+	h = s.observe(h)
+	h = securityHeaders(h)
+	return s.requestID(h)
+}
+
+// routes registers every route. Reads are registered by readRoutes
+// (reads.go), writes by writeRoutes (writes.go).
 func (s *Server) routes() {
+	s.router.Use(routeTemplate)
 	s.router.HandleFunc("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	s.router.HandleFunc("/readyz", s.handle(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+	s.router.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet, http.MethodHead)
+	s.writeRoutes(s.router)
+	s.readRoutes(s.router)
 	s.router.NotFoundHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute })
 	s.router.MethodNotAllowedHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errMethod })
 }
+
+// today returns today's date in England by the server's clock.
+func (s *Server) today() domain.Date { return domain.DateOf(s.Now()) }
 
 // healthz answers while the process is alive; it touches nothing else.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

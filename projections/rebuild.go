@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -71,6 +72,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		progress(done, max(total, done))
 	}
 
+	// Write in asset id order: every table is keyed by asset id first, so
+	// the B-trees grow at their right edge instead of at random pages.
+	slices.Sort(order)
 	w := Writer{Dialect: db.Dialect, Suffix: suffix}
 	for start := 0; start < len(order); start += rebuildAssets {
 		chunk := order[start:min(start+rebuildAssets, len(order))]

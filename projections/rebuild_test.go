@@ -28,7 +28,7 @@ type stack struct {
 	db    projections.DB
 }
 
-func sqliteStack(t *testing.T) stack {
+func sqliteStack(t testing.TB) stack {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "acv.db")
 	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
@@ -44,7 +44,7 @@ func sqliteStack(t *testing.T) stack {
 	return stack{s, projections.DB{SQL: db, Dialect: projections.SQLite}}
 }
 
-func postgresStack(t *testing.T) stack {
+func postgresStack(t testing.TB) stack {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), pgtest.DSN(t), postgres.Options{})
 	if err != nil {
@@ -62,7 +62,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, st stack)) {
 }
 
 // dump returns every row of every read-model table, as sorted text.
-func dump(t *testing.T, db projections.DB) map[string][]string {
+func dump(t testing.TB, db projections.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, table := range projections.TableNames() {

@@ -220,7 +220,7 @@ func (t table) createSQL(d Dialect, suffix string) []string {
 		b.WriteString(c.name + " " + c.sqlType + ", ")
 	}
 	b.WriteString("CONSTRAINT " + name + "_pkey PRIMARY KEY (" + strings.Join(t.key, ", ") + "))")
-	if false && t.clustered && d == SQLite {
+	if t.clustered && d == SQLite {
 		b.WriteString(" WITHOUT ROWID")
 	}
 	stmts := []string{b.String()}

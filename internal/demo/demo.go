@@ -29,35 +29,28 @@ type asset struct {
 	story   func(s *step) error
 }
 
-// step runs one asset's story, one command per call, saving as it goes.
+// step runs one asset's story on the aggregate, one command per call; the
+// whole story is then saved in one append.
 type step struct {
-	ctx    context.Context
-	assets *eventstore.Assets
-	id     string
-	today  domain.Date
-	newID  func() string
-	a      asset
+	asset *domain.Asset
+	today domain.Date
+	newID func() string
+	a     asset
 }
 
-func (s *step) do(fn func(a *domain.Asset) error) error {
-	_, err := s.assets.Update(s.ctx, s.id, -1, fn)
-	return err
-}
+func (s *step) do(fn func(a *domain.Asset) error) error { return fn(s.asset) }
 
 func (s *step) ago(days int) domain.Date { return s.today.AddDays(-days) }
 
-// nominate creates the asset with a nomination received days ago and returns its id.
+// nominate records a nomination received days ago and returns its id.
 func (s *step) nominate(days int) (string, error) {
 	nid := s.newID()
-	_, err := s.assets.Create(s.ctx, s.id, func(a *domain.Asset) error {
-		return a.ReceiveNomination(domain.Nomination{
-			ID: nid, Council: s.a.council, ReceivedOn: s.ago(days), Nominator: s.a.group, Land: s.a.land,
-			Owner: s.a.owner, Interests: []domain.Interest{{Holder: s.a.owner, Estate: domain.Freehold}},
-			Reasons:  "Used every week by local clubs and societies; the community wants it to continue.",
-			Evidence: "Articles of association and a statement of local activities.",
-		}, s.today)
-	})
-	return nid, err
+	return nid, s.asset.ReceiveNomination(domain.Nomination{
+		ID: nid, Council: s.a.council, ReceivedOn: s.ago(days), Nominator: s.a.group, Land: s.a.land,
+		Owner: s.a.owner, Interests: []domain.Interest{{Holder: s.a.owner, Estate: domain.Freehold}},
+		Reasons:  "Used every week by local clubs and societies; the community wants it to continue.",
+		Evidence: "Articles of association and a statement of local activities.",
+	}, s.today)
 }
 
 // list decides the nomination listed days ago and gives notice of listing.
@@ -94,8 +87,12 @@ func (s *step) bidderRequest(days int) (string, error) {
 func Seed(ctx context.Context, assets *eventstore.Assets, today domain.Date, newID func() string) error {
 	ctx = eventstore.WithActor(ctx, eventstore.Actor{Org: "demo", Role: "council_officer"})
 	for _, a := range demoAssets() {
-		s := &step{ctx: ctx, assets: assets, id: newID(), today: today, newID: newID, a: a}
-		if err := a.story(s); err != nil {
+		s := &step{today: today, newID: newID, a: a}
+		_, err := assets.Create(ctx, newID(), func(asset *domain.Asset) error {
+			s.asset = asset
+			return a.story(s)
+		})
+		if err != nil {
 			return fmt.Errorf("demo asset %q: %w", a.land.Name, err)
 		}
 	}
