@@ -164,12 +164,16 @@ const atomFeedID = "tag:acv-registry,2026:changes"
 func (s *Server) writeAtom(w http.ResponseWriter, r *http.Request, page changePage, limit int) error {
 	base := baseURL(r)
 	self := base + r.URL.Path
+	selfQuery := self
+	if r.URL.RawQuery != "" {
+		selfQuery += "?" + r.URL.RawQuery
+	}
 	var updated time.Time // the latest entry's, or now for an empty page
 	feed := atomFeed{
 		ID:     atomFeedID,
 		Title:  "Changes to the registry of England's community assets",
 		Author: atomPerson{Name: "The registry of England's community assets"},
-		Links:  []atomLink{{Rel: "self", Type: mediaAtom, Href: self + "?" + r.URL.RawQuery}},
+		Links:  []atomLink{{Rel: "self", Type: mediaAtom, Href: selfQuery}},
 	}
 	if len(page.Items) == limit {
 		v := url.Values{"after": {strconv.FormatInt(page.Next, 10)}, "limit": {strconv.Itoa(limit)}, "format": {"atom"}}

@@ -49,7 +49,7 @@ const maxReadWait = 5 * time.Second
 // have caught up with ?min_position=, so that a client sees its own writes.
 func (s *Server) read(h func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.awaitPosition(w, r); err != nil {
+		if err := s.awaitPosition(r); err != nil {
 			return err
 		}
 		return h(w, r)
@@ -59,12 +59,11 @@ func (s *Server) read(h func(http.ResponseWriter, *http.Request) error) func(htt
 // awaitPosition waits until the read models have processed the log
 // position ?min_position= names. It answers 400 for a malformed or unknown
 // position, and 503 with Retry-After when the wait runs out.
-func (s *Server) awaitPosition(w http.ResponseWriter, r *http.Request) error {
-	raw := r.URL.Query().Get("min_position")
-	if raw == "" {
+func (s *Server) awaitPosition(r *http.Request) error {
+	q := newQuery(r)
+	if _, ok := q.v["min_position"]; !ok {
 		return nil
 	}
-	q := newQuery(r)
 	pos := q.int64("min_position", 0, 0)
 	if err := q.err(); err != nil {
 		return err
@@ -82,9 +81,9 @@ func (s *Server) awaitPosition(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, eventstore.ErrUnknownPosition):
 		return invalidParams(FieldError{Field: "min_position", Message: fmt.Sprintf("no event is stored at position %d", pos)})
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
-		w.Header().Set("Retry-After", "1")
 		return &Problem{Status: http.StatusServiceUnavailable, Title: "Not caught up",
-			Detail: fmt.Sprintf("the read models have not reached position %d yet; retry shortly", pos)}
+			Detail: fmt.Sprintf("the read models have not reached position %d yet; retry shortly", pos),
+			header: http.Header{"Retry-After": {"1"}}}
 	}
 	return fmt.Errorf("wait for position %d: %w", pos, err)
 }
@@ -122,6 +121,9 @@ func (s *Server) councils(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list councils: %w", err)
 	}
+	for i := range cs {
+		cs[i] = withMaps(cs[i])
+	}
 	return writeJSON(w, http.StatusOK, councilStatsList{Items: nonNil(cs)})
 }
 
@@ -131,7 +133,7 @@ func (s *Server) council(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundOr(err, "council", council)
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return writeJSON(w, http.StatusOK, withMaps(c))
 }
 
 // registerPage is the JSON body of a register: one council's list or the
@@ -176,6 +178,7 @@ func (s *Server) councilList(list projections.List) func(http.ResponseWriter, *h
 		if err != nil {
 			return err
 		}
+		w.Header().Set("Vary", "Accept")
 		return writeJSON(w, http.StatusOK, registerPage{Council: council, List: list, AsOf: asOf,
 			Items: nonNil(pg.Items), NextCursor: pg.NextCursor})
 	}
@@ -222,6 +225,7 @@ func (s *Server) nationalRegister(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Vary", "Accept")
 	return writeJSON(w, http.StatusOK, registerPage{AsOf: sq.AsOf, Items: nonNil(pg.Items), NextCursor: pg.NextCursor})
 }
 
@@ -319,8 +323,23 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("statistics: %w", err)
 	}
+	st.National = withMaps(st.National)
 	st.Councils = nonNil(st.Councils)
+	for i := range st.Councils {
+		st.Councils[i] = withMaps(st.Councils[i])
+	}
 	return writeJSON(w, http.StatusOK, st)
+}
+
+// withMaps makes a council's empty tallies encode as {} rather than null.
+func withMaps(c projections.CouncilStats) projections.CouncilStats {
+	if c.Outcomes == nil {
+		c.Outcomes = map[string]int{}
+	}
+	if c.Categories == nil {
+		c.Categories = map[string]int{}
+	}
+	return c
 }
 
 // councilExists returns nil for a council the registry knows (one with an

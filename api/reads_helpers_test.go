@@ -26,7 +26,7 @@ import (
 
 // The read tests run the whole stack on real components - the SQLite log in
 // a temporary directory, the asset repository, the read models in the same
-// file built by the projections package, the server - seeded with the demo
+// file kept by the projections package's projector, the server - seeded with the demo
 // registry (three councils, a dozen assets across the lifecycle) on a fixed
 // day. Nothing is mocked.
 
@@ -48,6 +48,7 @@ type readStack struct {
 	store  *sqlite.Store
 	assets *eventstore.Assets
 	db     projections.DB
+	proj   *projections.Projector
 	path   string // the SQLite file
 	// byName maps each demo asset's name to its id.
 	byName map[string]string
@@ -70,18 +71,21 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 	}
 	t.Cleanup(func() { sdb.Close() })
 	db := projections.DB{SQL: sdb, Dialect: projections.SQLite}
-	if err := projections.CreateTables(ctx, db.SQL, db.Dialect, ""); err != nil {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rs := &readStack{t: t, store: store, db: db, path: path, byName: map[string]string{},
+		assets: eventstore.NewAssets(store, domain.DefaultRegimes(), uuid.New),
+		proj:   projections.NewProjector(store, db, domain.DefaultRegimes(), log)}
+	if err := rs.proj.Migrate(ctx); err != nil {
 		t.Fatalf("create read-model tables: %v", err)
 	}
-	rs := &readStack{t: t, store: store, db: db, path: path, byName: map[string]string{},
-		assets: eventstore.NewAssets(store, domain.DefaultRegimes(), uuid.New)}
 	server := api.New(api.Deps{
 		Store:      store,
 		Assets:     rs.assets,
 		Reader:     &projections.Queries{DB: db},
+		Waiter:     rs.proj,
 		Now:        func() time.Time { return readNow },
 		NewID:      uuid.New,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:        log,
 		AdminToken: readAdmin,
 	})
 	rs.server = server
@@ -97,63 +101,27 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 	return rs
 }
 
-// catchUp brings the read models up to the end of the log, as the
-// projector does: every asset an unprocessed event touches is derived
-// again from its whole stream, and its rows and the checkpoint are written
-// in one transaction.
+// catchUp brings the read models up to the end of the log with the
+// projector, as a running server's projector does.
 func (rs *readStack) catchUp() {
 	rs.t.Helper()
-	ctx := context.Background()
-	q := projections.Queries{DB: rs.db}
-	after, err := q.Checkpoint(ctx)
-	if err != nil {
-		rs.t.Fatalf("checkpoint: %v", err)
+	if _, err := rs.proj.CatchUp(context.Background()); err != nil {
+		rs.t.Fatalf("catch up: %v", err)
 	}
-	events, err := rs.store.ReadAll(ctx, after, 100_000)
-	if err != nil || len(events) == 0 {
-		if err != nil {
-			rs.t.Fatalf("read the log: %v", err)
+}
+
+// follow runs the projector in the background until the test ends, as
+// `acv serve` does.
+func (rs *readStack) follow() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := rs.proj.Run(ctx); err != nil {
+			rs.t.Errorf("projector: %v", err)
 		}
-		return
-	}
-	var rows []projections.AssetRows
-	seen := map[string]bool{}
-	for _, e := range events {
-		id, ok := strings.CutPrefix(e.Stream, "asset-")
-		if !ok || seen[id] {
-			continue
-		}
-		seen[id] = true
-		stored, err := rs.store.ReadStream(ctx, e.Stream, 1)
-		if err != nil {
-			rs.t.Fatalf("read %s: %v", e.Stream, err)
-		}
-		history := make([]projections.Recorded, len(stored))
-		for i, s := range stored {
-			ev, err := domain.UnmarshalEvent(s.Type, s.Data)
-			if err != nil {
-				rs.t.Fatalf("decode %s@%d: %v", s.Stream, s.Version, err)
-			}
-			history[i] = projections.Recorded{Event: ev, Type: s.Type, Version: s.Version, Position: s.Position,
-				RecordedAt: s.RecordedAt, Effective: s.Metadata.EffectiveDate, ActorRole: s.Metadata.Actor.Role,
-				ActorOrg: s.Metadata.Actor.Org, Regime: s.Metadata.Regime}
-		}
-		rows = append(rows, projections.Derive(id, domain.DefaultRegimes(), history))
-	}
-	tx, err := rs.db.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		rs.t.Fatalf("begin: %v", err)
-	}
-	defer tx.Rollback()
-	if err := (projections.Writer{Dialect: rs.db.Dialect}).Replace(ctx, tx, rows); err != nil {
-		rs.t.Fatalf("write read models: %v", err)
-	}
-	if err := projections.SaveCheckpoint(ctx, tx, rs.db.Dialect, events[len(events)-1].Position); err != nil {
-		rs.t.Fatalf("save checkpoint: %v", err)
-	}
-	if err := tx.Commit(); err != nil {
-		rs.t.Fatalf("commit: %v", err)
-	}
+	}()
+	rs.t.Cleanup(func() { cancel(); <-done })
 }
 
 // learnNames maps the demo's asset names to their ids, from the log.

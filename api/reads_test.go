@@ -521,3 +521,29 @@ func TestMinPosition(t *testing.T) {
 	}
 	rs.mustGet(http.StatusOK, "/v1/stats?min_position=0")
 }
+
+// TestReadYourWrites: with the projector following the log, a read with
+// the position a write answered with sees the write.
+func TestReadYourWrites(t *testing.T) {
+	rs := newReadStack(t, false)
+	rs.follow()
+	for i := range 5 {
+		g := rs.postJSON("/v1/councils/"+demo.MidSussex+"/nominations", nominationRequestBody(fmt.Sprintf("The Crown %d", i)))
+		if g.status != http.StatusCreated {
+			t.Fatalf("nominate: %d %s", g.status, g.body)
+		}
+		var w struct {
+			AssetID  string `json:"asset_id"`
+			Position int64  `json:"position"`
+		}
+		g.json(t, &w)
+		a := rs.mustGet(http.StatusOK, fmt.Sprintf("/v1/assets/%s?min_position=%d", w.AssetID, w.Position)).object(t)
+		if a["name"] != fmt.Sprintf("The Crown %d", i) {
+			t.Errorf("read after write %d = %v", i, a)
+		}
+		tl := rs.mustGet(http.StatusOK, fmt.Sprintf("/v1/assets/%s/timeline?min_position=%d", w.AssetID, w.Position)).object(t)
+		if items := tl["items"].([]any); len(items) != 1 {
+			t.Errorf("timeline after write %d has %d entries", i, len(items))
+		}
+	}
+}

@@ -98,8 +98,12 @@ func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, err
 // zero): the versions valid from on or before that day and not ended by
 // it, ordered by entry date, reference and asset id. An empty List is the
 // list of assets of community value. A council with no entries gives an
-// empty page. A bad cursor is a *domain.ValidationError.
+// empty page. A missing council, an unknown list or a bad cursor is a
+// *domain.ValidationError.
 func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[RegisterEntry], error) {
+	if rq.Council == "" {
+		return Page[RegisterEntry]{}, fmt.Errorf("register: %w", &domain.ValidationError{Field: "council", Message: "a council is required"})
+	}
 	list := rq.List
 	if list == "" {
 		list = ListACV
@@ -252,6 +256,9 @@ func (q *Queries) Deadlines(ctx context.Context, council string, today domain.Da
 }
 
 func (q *Queries) deadlines(ctx context.Context, council string, today domain.Date, pr PageRequest) (Page[DeadlineView], error) {
+	if council == "" {
+		return Page[DeadlineView]{}, &domain.ValidationError{Field: "council", Message: "a council is required"}
+	}
 	if today.IsZero() {
 		return Page[DeadlineView]{}, &domain.ValidationError{Field: "today", Message: "a date is required"}
 	}
@@ -322,7 +329,7 @@ const (
 	PhaseEnded     = "ended"     // after the protected period
 )
 
-// phaseConditions returns the SQL condition for each phase on a day, with
+// phaseCondition returns the SQL condition for a phase on a day, with
 // the number of times it takes the day as an argument.
 func phaseCondition(phase string) (string, int, bool) {
 	const full = `(full_moratorium = 1 AND interim_end < ? AND ? <= full_end)`
@@ -330,7 +337,7 @@ func phaseCondition(phase string) (string, int, bool) {
 	case "":
 		return ``, 0, true
 	case PhaseInterim:
-		return `? <= interim_end`, 1, true
+		return `notice_received <= ? AND ? <= interim_end`, 2, true
 	case PhaseFull:
 		return full, 2, true
 	case PhaseProtected:
@@ -690,9 +697,9 @@ func (q *Queries) stats(ctx context.Context, today domain.Date, council string) 
 	// Moratoria: ever, and running today.
 	f, fa = filter("council")
 	err = q.each(ctx, `SELECT council, COUNT(*), CAST(SUM(full_moratorium) AS BIGINT),
-		CAST(SUM(CASE WHEN ? <= interim_end THEN 1 ELSE 0 END) AS BIGINT),
+		CAST(SUM(CASE WHEN notice_received <= ? AND ? <= interim_end THEN 1 ELSE 0 END) AS BIGINT),
 		CAST(SUM(CASE WHEN full_moratorium = 1 AND interim_end < ? AND ? <= full_end THEN 1 ELSE 0 END) AS BIGINT)
-		FROM rm_moratoria WHERE 1 = 1`+f+` GROUP BY council`, append([]any{day, day, day}, fa...),
+		FROM rm_moratoria WHERE 1 = 1`+f+` GROUP BY council`, append([]any{day, day, day, day}, fa...),
 		func(scan func(...any) error) error {
 			var (
 				c                            string

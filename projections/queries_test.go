@@ -2,8 +2,10 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -66,7 +68,7 @@ func seed(t *testing.T, db DB) {
 		},
 		{id: "a3", council: councilA, name: "Old Library", address: "Library Lane, Anytown", postcode: "B1 1AA",
 			point: &domain.Point{Lat: 52.48, Lon: -1.9}, category: "library", status: "not_listed", decisions: []string{"not_listed"},
-			register: []RegisterVersion{version(ListUnsuccessful, "2024-02-01", "", "not_listed", "2024-02-01")},
+			register:  []RegisterVersion{version(ListUnsuccessful, "2024-02-01", "", "not_listed", "2024-02-01")},
 			deadlines: []Deadline{{Name: "unsuccessful_entry", Subject: "a3-n1", Start: day("2024-02-01"), End: day("2029-01-31"), Rule: "s.93"}},
 		},
 		{id: "a7", council: councilA, name: "Corner Shop", address: "3 Mill Lane, Anytown", postcode: "SW1A 2BB",
@@ -118,14 +120,12 @@ func TestQueriesAsset(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Asset(a1): %v", err)
 		}
-		want := fixture{id: "a1"}.rows().Asset // only to compare the simple fields below
-		_ = want
 		if a.Name != "The Red Lion" || a.Council != councilA || a.Postcode != "SW1A 1AA" || a.Status != "listed" ||
 			a.Version != 3 || a.Position != 30 || a.Point == nil || *a.Point != (domain.Point{Lat: 51.501, Lon: -0.142}) {
 			t.Errorf("Asset(a1) = %+v", a)
 		}
 		var v AssetView
-		if err := jsonUnmarshal(a.View, &v); err != nil || v.ID != "a1" || len(v.Nominations) != 1 {
+		if err := json.Unmarshal(a.View, &v); err != nil || v.ID != "a1" || len(v.Nominations) != 1 {
 			t.Errorf("Asset(a1).View = %s (%v)", a.View, err)
 		}
 		if a, err := q.Asset(ctx, "a2"); err != nil || a.Point != nil {
@@ -177,17 +177,17 @@ func TestQueriesRegisterAsOf(t *testing.T) {
 			want    []string
 			notice  bool // a1's entry carries the notice to sell
 		}{
-			{councilA, ListACV, "2024-01-09", []string{}, false},              // before the first version
-			{councilA, ListACV, "2024-01-10", []string{"a1"}, false},          // its first day
-			{councilA, ListACV, "2024-02-29", []string{"a1"}, false},          // its last day
-			{councilA, ListACV, "2024-03-01", []string{"a1"}, true},           // the next version's first day
-			{councilA, ListACV, "", []string{"a1"}, true},                     // today
-			{councilA, "", "2030-01-01", []string{"a1"}, true},                // the ACV list by default, still standing
-			{councilA, ListUnsuccessful, "", []string{"a3"}, false},           // the other list
-			{councilA, ListUnsuccessful, "2024-01-31", []string{}, false},     // before it
-			{councilB, ListACV, "", []string{"a5", "a4", "a6"}, false},        // by entry date
-			{councilB, ListACV, "2022-12-31", []string{"a5"}, false},          // a5's first version's last day
-			{"E09999999", ListACV, "", []string{}, false},                     // a council with nothing
+			{councilA, ListACV, "2024-01-09", []string{}, false},          // before the first version
+			{councilA, ListACV, "2024-01-10", []string{"a1"}, false},      // its first day
+			{councilA, ListACV, "2024-02-29", []string{"a1"}, false},      // its last day
+			{councilA, ListACV, "2024-03-01", []string{"a1"}, true},       // the next version's first day
+			{councilA, ListACV, "", []string{"a1"}, true},                 // today
+			{councilA, "", "2030-01-01", []string{"a1"}, true},            // the ACV list by default, still standing
+			{councilA, ListUnsuccessful, "", []string{"a3"}, false},       // the other list
+			{councilA, ListUnsuccessful, "2024-01-31", []string{}, false}, // before it
+			{councilB, ListACV, "", []string{"a5", "a4", "a6"}, false},    // by entry date
+			{councilB, ListACV, "2022-12-31", []string{"a5"}, false},      // a5's first version's last day
+			{"E09999999", ListACV, "", []string{}, false},                 // a council with nothing
 		} {
 			rq := RegisterQuery{Council: tt.council, List: tt.list, Today: today}
 			if tt.asOf != "" {
@@ -334,7 +334,7 @@ func TestQueriesBadCursor(t *testing.T) {
 	})
 }
 
-func TestPageLimit(t *testing.T) {
+func TestQueriesPageLimit(t *testing.T) {
 	for in, want := range map[int]int{-1: 100, 0: 100, 1: 1, 1000: 1000, 1001: 1000} {
 		if got := pageLimit(PageRequest{Limit: in}); got != want {
 			t.Errorf("pageLimit(%d) = %d, want %d", in, got, want)
@@ -420,7 +420,7 @@ func TestQueriesDeadlines(t *testing.T) {
 			{"a1", "review_decision", "overdue", -5, "The Red Lion"},
 			{"a2", "decision", "due", 0, "Green Fields"},
 			{"a1", "listing", "running", 1683, "The Red Lion"},
-			{"a3", "unsuccessful_entry", "running", 1704, "Old Library"},
+			{"a3", "unsuccessful_entry", "running", 1705, "Old Library"},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Deadlines(A) (-want +got):\n%s", diff)
@@ -499,8 +499,8 @@ func TestQueriesMoratoriumPhases(t *testing.T) {
 			fixture{id: "m2", council: "E1", name: "With group", moratoria: []Moratorium{withFull}}.rows())
 		q := &Queries{DB: db}
 		for _, tt := range []struct {
-			on                 domain.Date
-			m1, m2             string // the phase of each
+			on     domain.Date
+			m1, m2 string // the phase of each
 		}{
 			{day("2024-03-01"), PhaseInterim, PhaseInterim},
 			{interim, PhaseInterim, PhaseInterim}, // the interim moratorium's last day
@@ -527,7 +527,7 @@ func TestQueriesMoratoriumPhases(t *testing.T) {
 				}
 				slices.Sort(got)
 				slices.Sort(want)
-				if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+				if !slices.Equal(got, want) {
 					t.Errorf("on %s, phase %q: %v, want %v", tt.on, phase, got, want)
 				}
 			}
@@ -610,21 +610,20 @@ func TestQueriesStats(t *testing.T) {
 		if diff := cmp.Diff(Stats{National: national, Councils: []CouncilStats{a, b}}, stats); diff != "" {
 			t.Errorf("Stats() (-want +got):\n%s", diff)
 		}
-		// Earlier: a1 not yet listed; the decision on a7 not yet overdue;
-		// a5 listed; a1's notice not given.
+		// On earlier days: a1 not yet listed, a3 not yet on the other list,
+		// no decision overdue yet, a1's notice not yet given; a5 still on
+		// the list and a4 not yet.
 		got, err = q.Council(ctx, councilA, day("2024-01-09"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Listed != 0 || got.Unsuccessful != 0 || got.Overdue != 2 || got.MoratoriaFull != 0 || got.MoratoriaInterim != 1 {
-			// On 2024-01-09 the read models still hold today's clocks:
-			// a7's and a2's decisions are open and ended, by that day,
-			// only a7's... the figures are computed from today's rows.
-			t.Logf("Council(A) on 2024-01-09 = %+v", got)
+		a.Listed, a.Unsuccessful, a.Overdue, a.MoratoriaFull, a.Categories = 0, 0, 0, 0, map[string]int{}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("Council(A) on 2024-01-09 (-want +got):\n%s", diff)
 		}
 		got, err = q.Council(ctx, councilB, day("2022-12-31"))
-		if err != nil || got.Listed != 2 || got.Categories["community_centre"] != 1 {
-			t.Errorf("Council(B) on 2022-12-31: listed %d, categories %v (%v); want a5 and a4 listed", got.Listed, got.Categories, err)
+		if err != nil || got.Listed != 1 || !maps.Equal(got.Categories, map[string]int{"community_centre": 1}) {
+			t.Errorf("Council(B) on 2022-12-31: listed %d, categories %v (%v); want a5 alone", got.Listed, got.Categories, err)
 		}
 
 		if _, err := q.Council(ctx, "E09999999", today); !errors.Is(err, domain.ErrNotFound) {

@@ -3,8 +3,10 @@ package projections
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/acv-registry/acv/domain"
@@ -76,13 +78,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	// the B-trees grow at their right edge instead of at random pages.
 	slices.Sort(order)
 	w := Writer{Dialect: db.Dialect, Suffix: suffix}
-	for start := 0; start < len(order); start += rebuildAssets {
-		chunk := order[start:min(start+rebuildAssets, len(order))]
-		rows := make([]AssetRows, len(chunk))
-		for i, id := range chunk {
-			rows[i] = Derive(id, regimes, histories[id])
-			delete(histories, id)
-		}
+	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
+	defer stop()
+	for rows := range deriveChunks(dctx, order, histories, regimes) {
 		tx, err := db.SQL.BeginTx(ctx, nil)
 		if err != nil {
 			return 0, fmt.Errorf("rebuild: begin: %w", err)
@@ -94,6 +92,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		if err := tx.Commit(); err != nil {
 			return 0, fmt.Errorf("rebuild: commit: %w", err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	if err := swap(ctx, db, suffix, end); err != nil {
 		return 0, err
@@ -171,4 +172,37 @@ func estimateEvents(ctx context.Context, store eventstore.Store) int64 {
 		return 0
 	}
 	return last
+}
+
+// deriveChunks derives the rows of the assets in order, rebuildAssets at a
+// time, on every CPU, while the caller writes the previous chunk: deriving
+// is Go work and writing is mostly the database's, so the two overlap.
+// The channel closes when every chunk is sent or ctx ends.
+func deriveChunks(ctx context.Context, order []string, histories map[string][]Recorded, regimes domain.Regimes) <-chan []AssetRows {
+	out := make(chan []AssetRows, 1)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	go func() {
+		defer close(out)
+		for start := 0; start < len(order); start += rebuildAssets {
+			chunk := order[start:min(start+rebuildAssets, len(order))]
+			rows := make([]AssetRows, len(chunk))
+			var wg sync.WaitGroup
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := w; i < len(chunk); i += workers {
+						rows[i] = Derive(chunk[i], regimes, histories[chunk[i]])
+					}
+				}(w)
+			}
+			wg.Wait()
+			select {
+			case out <- rows:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

@@ -205,7 +205,6 @@ func Decode(stored []eventstore.Event) ([]Recorded, error) {
 	return out, nil
 }
 
-
 func checkpoint(ctx context.Context, x Execer, d Dialect) (int64, error) {
 	rows, err := x.QueryContext(ctx, d.Rebind(`SELECT position FROM rm_checkpoint WHERE name = ?`), checkpointName)
 	if err != nil {

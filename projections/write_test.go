@@ -2,7 +2,10 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -179,5 +182,44 @@ func BenchmarkWriterLayout(b *testing.B) {
 		if _, err := newBatches(rows); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// appendTimelineJSON must write what json.Marshal writes, for every field
+// of TimelineEntry: a new field fails here until the encoder knows it.
+func TestWriteTimelineJSON(t *testing.T) {
+	var fields []string
+	for f := range reflect.TypeFor[TimelineEntry]().Fields() {
+		fields = append(fields, f.Name+" "+f.Tag.Get("json"))
+	}
+	wantFields := []string{"Position position", "Version version", "Type type", "Effective date",
+		"RecordedAt recorded_at", "ActorRole actor_role,omitempty", "ActorOrg actor_org,omitempty", "Text text",
+		"Rule rule,omitempty", "Regime regime,omitempty"}
+	if !slices.Equal(fields, wantFields) {
+		t.Fatalf("TimelineEntry's fields are now %q: update appendTimelineJSON and this list", fields)
+	}
+
+	texts := []string{"", "The council listed the land (s.90).", `quote " and back \ slash`, "<b>&amp;</b>",
+		"\x00\x01\b\f\n\r\t\x1f\x7f", "café, Ŵ", "line\u2028para\u2029", "bad \xff\xfe utf-8", "emoji 😀", "\xe2\x80"}
+	times := []time.Time{{}, time.Date(2024, 3, 31, 0, 30, 0, 123456789, time.UTC),
+		time.Date(2024, 6, 1, 12, 0, 0, 0, time.FixedZone("", -90*60)), time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)}
+	var buf []byte
+	for i, text := range texts {
+		e := TimelineEntry{Position: int64(i) * 1e12, Version: -int64(i), Type: text, Text: text,
+			RecordedAt: times[i%len(times)]}
+		if i%2 == 0 {
+			e.Effective, e.ActorRole, e.ActorOrg, e.Rule, e.Regime = day("2024-02-29"), text+"r", text+"o", text+"s", text+"g"
+		}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf, err = appendTimelineJSON(buf[:0], &e)
+		if err != nil || string(buf) != string(want) {
+			t.Errorf("appendTimelineJSON(%q) =\n%s (%v), want\n%s", text, buf, err, want)
+		}
+	}
+	if _, err := appendTimelineJSON(nil, &TimelineEntry{RecordedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
+		t.Error("appendTimelineJSON of year 10000 = nil error, want one (as json.Marshal)")
 	}
 }

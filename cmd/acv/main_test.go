@@ -189,3 +189,50 @@ func TestMigrateTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestServeDemoThenRebuild(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0"}, env("ACV_DATA_DIR", dir), w, io.Discard)
+		w.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no address: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	base := strings.TrimSpace(strings.TrimPrefix(line, "acv: serving on "))
+	// The demo is in the log; the projector catches up within moments.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(base + "/v1/register")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 && strings.Contains(string(body), "The Lamb and Flag") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo never reached the national register: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"rebuild", "--data-dir", dir}, env(), &stdout, io.Discard); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "read models rebuilt to position") {
+		t.Errorf("rebuild printed %q", stdout.String())
+	}
+}
