@@ -176,13 +176,15 @@ type entryWriter interface {
 // moratorium dates Stockport and others publish, then this registry's own
 // (the asset id, postcode, UPRN, status and removal) - every column a
 // RegisterEntry fills.
-var csvColumns = []string{
-	"reference", "name", "address-text", "description", "point", "organisation",
-	"nomination-date", "nominating-group", "decision", "decision-date", "expiry-date",
-	"notification-to-sell-date", "interested-group", "protected-period-start-date",
-	"notes", "entry-date", "start-date", "end-date",
-	"interim-moratorium-end-date", "full-moratorium-end-date", "protected-period-end-date",
-	"asset-id", "postcode", "uprn", "status", "removal-date", "removal-reason",
+func csvColumns() []string {
+	return []string{
+		"reference", "name", "address-text", "description", "point", "organisation",
+		"nomination-date", "nominating-group", "decision", "decision-date", "expiry-date",
+		"notification-to-sell-date", "interested-group", "protected-period-start-date",
+		"notes", "entry-date", "start-date", "end-date",
+		"interim-moratorium-end-date", "full-moratorium-end-date", "protected-period-end-date",
+		"asset-id", "postcode", "uprn", "status", "removal-date", "removal-reason",
+	}
 }
 
 // standardFields maps an entry to the export's columns, in csvColumns'
@@ -225,23 +227,30 @@ func wktPoint(p *domain.Point) string {
 // quote, as OWASP advises against CSV injection; dates, points and codes
 // never start so.
 type csvWriter struct {
-	w    *csv.Writer
-	rows int
+	w       *csv.Writer
+	columns []string
+	rows    int
 }
 
 func newCSVWriter(w http.ResponseWriter) *csvWriter {
-	c := &csvWriter{w: csv.NewWriter(w)}
-	_ = c.w.Write(csvColumns) // errors stick; close reports them
+	c := &csvWriter{w: csv.NewWriter(w), columns: csvColumns()}
+	_ = c.w.Write(c.columns) // errors stick; close reports them
 	return c
 }
 
-// freeText are the indexes in csvColumns of the cells people type.
-var freeText = []int{1, 2, 3, 7, 12, 14}
+// freeText reports whether a CSV column holds text people type.
+func freeText(column string) bool {
+	switch column {
+	case "name", "address-text", "description", "nominating-group", "interested-group", "notes":
+		return true
+	}
+	return false
+}
 
 func (c *csvWriter) entry(e projections.RegisterEntry) error {
 	rec := standardFields(e)
-	for _, i := range freeText {
-		if s := rec[i]; s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	for i, col := range c.columns {
+		if s := rec[i]; freeText(col) && s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 			rec[i] = "'" + s
 		}
 	}
@@ -267,13 +276,14 @@ func (c *csvWriter) close() error {
 // as properties (hyphenated, as in the CSV); an entry without a point has
 // geometry null, which RFC 7946 allows.
 type geoJSONWriter struct {
-	w   http.ResponseWriter
-	n   int
-	err error
+	w       http.ResponseWriter
+	columns []string
+	n       int
+	err     error
 }
 
 func newGeoJSONWriter(w http.ResponseWriter) *geoJSONWriter {
-	g := &geoJSONWriter{w: w}
+	g := &geoJSONWriter{w: w, columns: csvColumns()}
 	g.write([]byte(`{"type":"FeatureCollection","features":[`))
 	return g
 }
@@ -301,21 +311,21 @@ type geoPoint struct {
 // featureOf is entry e as a GeoJSON feature. Empty properties are left
 // out; "point" is the geometry's WKT, kept for tools that read only
 // properties.
-func featureOf(e projections.RegisterEntry) geoFeature {
+func featureOf(e projections.RegisterEntry, columns []string) geoFeature {
 	f := geoFeature{Type: "Feature", ID: e.Reference, Properties: map[string]string{}}
 	if e.Point != nil {
 		f.Geometry = &geoPoint{Type: "Point", Coordinates: [2]float64{e.Point.Lon, e.Point.Lat}}
 	}
 	for i, v := range standardFields(e) {
 		if v != "" {
-			f.Properties[csvColumns[i]] = v
+			f.Properties[columns[i]] = v
 		}
 	}
 	return f
 }
 
 func (g *geoJSONWriter) entry(e projections.RegisterEntry) error {
-	b, err := json.Marshal(featureOf(e))
+	b, err := json.Marshal(featureOf(e, g.columns))
 	if err != nil {
 		return fmt.Errorf("encode feature %s: %w", e.Reference, err)
 	}

@@ -198,7 +198,7 @@ func (s *Server) nationalRegister(w http.ResponseWriter, r *http.Request) error 
 	q := newQuery(r)
 	sq := projections.SearchQuery{
 		Council:  q.text("council", 100),
-		Status:   q.oneOf("status", registerStatuses...),
+		Status:   q.oneOf("status", registerStatuses()...),
 		Text:     q.text("q", 200),
 		Postcode: q.postcode("postcode"),
 		BBox:     q.bbox("bbox"),
@@ -232,7 +232,7 @@ func (s *Server) nationalRegister(w http.ResponseWriter, r *http.Request) error 
 // registerStatuses are the statuses ?status= may filter the national
 // register by: an entry's status as it stood on the day asked for (listed;
 // removed early; expired after its five years).
-var registerStatuses = []string{"listed", "removed", "expired"}
+func registerStatuses() []string { return []string{"listed", "removed", "expired"} }
 
 // deadlinePage is the body of GET /v1/councils/{council}/deadlines.
 type deadlinePage struct {
@@ -280,11 +280,13 @@ type moratoriumPage struct {
 }
 
 // moratoriumPhases are the values of GET /v1/moratoria?status=.
-var moratoriumPhases = []string{projections.PhaseInterim, projections.PhaseFull, projections.PhaseProtected, projections.PhaseEnded}
+func moratoriumPhases() []string {
+	return []string{projections.PhaseInterim, projections.PhaseFull, projections.PhaseProtected, projections.PhaseEnded}
+}
 
 func (s *Server) moratoria(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
-	phase := q.oneOf("status", moratoriumPhases...)
+	phase := q.oneOf("status", moratoriumPhases()...)
 	page := q.page()
 	if err := q.err(); err != nil {
 		return err

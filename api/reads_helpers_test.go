@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -212,6 +211,3 @@ func (rs *readStack) mustGet(want int, path string, headers ...string) got {
 	}
 	return g
 }
-
-// esc escapes a path segment.
-func esc(s string) string { return url.PathEscape(s) }

@@ -43,21 +43,30 @@ import (
 // pointers of what was removed are listed with the event. The
 // access-control issue decides who may see events unredacted.
 
-// dropKeys are removed, with their values, wherever they appear.
-var dropKeys = []string{"evidence", "local_extras", "occupants", "interests", "contact", "email", "phone", "telephone", "electors"}
+// dropped reports whether key is removed, with its value, wherever it
+// appears (rule 1).
+func dropped(key string) bool {
+	switch key {
+	case "evidence", "local_extras", "occupants", "interests", "contact", "email", "phone", "telephone", "electors":
+		return true
+	}
+	return false
+}
 
-// Keys that hold a domain.Party (or a list of them): never named, or named
-// only when known to be an organisation.
-var (
-	unnamedPartyKeys = []string{"requester", "appellant", "claimant", "seller", "party"}
-	partyKeys        = []string{"owner", "previous", "buyer", "bidder", "holder"}
-)
+// partyRuleOf says how the value of key is treated as a party (rules 2
+// and 3).
+func partyRuleOf(key string) partyRule {
+	switch key {
+	case "requester", "appellant", "claimant", "seller", "party":
+		return partyUnnamed
+	case "owner", "previous", "buyer", "bidder", "holder":
+		return partyNamed
+	}
+	return partyNone
+}
 
-// partyFields are what a party may hold; personalFields are removed.
-var (
-	partyFields    = []string{"id", "name", "address", "public_body"}
-	personalFields = []string{"id", "name", "address"}
-)
+// personalFields are what a party loses when it may not be named.
+func personalFields() []string { return []string{"id", "name", "address"} }
 
 // orgIDPattern matches organisation identifiers: the registry's "org-" or
 // "org:" ids, org-id.guide identifiers (GB-COH-01234567) and planning data
@@ -157,11 +166,11 @@ func (rd *redactor) value(v any, path string, rule partyRule, removed *[]string)
 	case map[string]any:
 		switch {
 		case rule == partyUnnamed:
-			removeFields(v, path, personalFields, removed)
+			removeFields(v, path, personalFields(), removed)
 			return v
 		case rule == partyNamed || partyShaped(v):
 			if !rd.organisation(v) {
-				removeFields(v, path, personalFields, removed)
+				removeFields(v, path, personalFields(), removed)
 			}
 			return v
 		case v["kind"] == "individual" && hasKey(v, "name"):
@@ -174,17 +183,12 @@ func (rd *redactor) value(v any, path string, rule partyRule, removed *[]string)
 		slices.Sort(keys)
 		for _, k := range keys {
 			p := path + "/" + pointerEscape(k)
-			switch {
-			case slices.Contains(dropKeys, k):
+			if dropped(k) {
 				delete(v, k)
 				*removed = append(*removed, p)
-			case slices.Contains(unnamedPartyKeys, k):
-				v[k] = rd.value(v[k], p, partyUnnamed, removed)
-			case slices.Contains(partyKeys, k):
-				v[k] = rd.value(v[k], p, partyNamed, removed)
-			default:
-				v[k] = rd.value(v[k], p, partyNone, removed)
+				continue
 			}
+			v[k] = rd.value(v[k], p, partyRuleOf(k), removed)
 		}
 	}
 	return v
@@ -197,7 +201,9 @@ func partyShaped(m map[string]any) bool {
 		return false
 	}
 	for k := range m {
-		if !slices.Contains(partyFields, k) {
+		switch k {
+		case "id", "name", "address", "public_body":
+		default:
 			return false
 		}
 	}

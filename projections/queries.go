@@ -246,7 +246,7 @@ func (q *Queries) register(ctx context.Context, f registerFilter) (Page[Register
 // for a clock the council owes a decision on (a nomination's or a review's),
 // has passed its end ("overdue"), soonest end first. Other clocks past
 // their end have simply ended - a moratorium ran its course - and are left
-// out. A bad cursor is a *domain.ValidationError.
+// out. A missing council or a bad cursor is a *domain.ValidationError.
 func (q *Queries) Deadlines(ctx context.Context, council string, today domain.Date, pr PageRequest) (Page[DeadlineView], error) {
 	page, err := q.deadlines(ctx, council, today, pr)
 	if err != nil {
