@@ -25,19 +25,24 @@ func (s *Server) readRoutes(r *mux.Router) {
 	get := func(path string, h func(http.ResponseWriter, *http.Request) error) {
 		r.HandleFunc(path, s.handle(s.read(h))).Methods(http.MethodGet)
 	}
+	// Public reads of the read models alone are cached per checkpoint;
+	// the deadline queue (callers differ), the raw events (redaction
+	// depends on the caller), verify and the change feed (they read the
+	// log) are not.
+	cached := func(path string, h func(http.ResponseWriter, *http.Request) error) { get(path, s.cached(h)) }
 	get("/openapi.json", s.openAPI)
-	get("/v1/councils", s.councils)
-	get("/v1/councils/{council}", s.council)
-	get("/v1/councils/{council}/register", s.councilList(projections.ListACV))
-	get("/v1/councils/{council}/unsuccessful-nominations", s.councilList(projections.ListUnsuccessful))
+	cached("/v1/councils", s.councils)
+	cached("/v1/councils/{council}", s.council)
+	cached("/v1/councils/{council}/register", s.councilList(projections.ListACV))
+	cached("/v1/councils/{council}/unsuccessful-nominations", s.councilList(projections.ListUnsuccessful))
 	get("/v1/councils/{council}/deadlines", s.deadlines)
-	get("/v1/register", s.nationalRegister)
-	get("/v1/assets/{id}", s.asset)
-	get("/v1/assets/{id}/timeline", s.timeline)
+	cached("/v1/register", s.nationalRegister)
+	cached("/v1/assets/{id}", s.asset)
+	cached("/v1/assets/{id}/timeline", s.timeline)
 	get("/v1/assets/{id}/events", s.events)
 	get("/v1/assets/{id}/verify", s.verify)
-	get("/v1/moratoria", s.moratoria)
-	get("/v1/stats", s.stats)
+	cached("/v1/moratoria", s.moratoria)
+	cached("/v1/stats", s.stats)
 	get("/v1/changes", s.changes)
 }
 

@@ -35,6 +35,10 @@ type Deps struct {
 	Log    *slog.Logger
 	// AdminToken, if set, is a bearer token with the administrator role.
 	AdminToken string
+	// Checkpoints, if set, lets public reads be answered from a cache of
+	// rendered responses that holds while the read models' checkpoint
+	// stands (see responseCache). Nil disables the cache.
+	Checkpoints Checkpointer
 }
 
 // Server serves the HTTP API. Create it with [New]; it is safe for
@@ -48,6 +52,7 @@ type Server struct {
 	metrics     *metrics
 	idem        IdempotencyStore
 	adminDigest []byte // SHA-256 of AdminToken; nil when there is none
+	cache       *responseCache
 }
 
 // New returns a server over d. Each server has its own metrics registry and
@@ -67,6 +72,7 @@ func New(d Deps) *Server {
 		store:   d.Store,
 		log:     d.Log,
 		router:  mux.NewRouter(),
+		cache:   newResponseCache(),
 		metrics: newMetrics(),
 		idem:    NewMemoryIdempotency(d.Now, idempotencyTTL, idempotencyMaxKeys),
 	}

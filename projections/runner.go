@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/acv-registry/acv/domain"
@@ -28,7 +29,16 @@ type Projector struct {
 	poll    time.Duration
 	// advanced is signalled after every committed batch, for WaitFor.
 	advanced eventstore.Signal
+	// position is the checkpoint this projector last committed or read.
+	position atomic.Int64
 }
+
+// Position returns the read models' checkpoint as this projector last
+// committed or read it. It is what response caches key on: a response
+// rendered at one checkpoint stays true until the checkpoint moves. When
+// another process projects, it lags that process by at most one batch
+// read (the projector reads the checkpoint before every batch).
+func (p *Projector) Position() int64 { return p.position.Load() }
 
 // NewProjector returns a projector from store into db.
 func NewProjector(store eventstore.Store, db DB, regimes domain.Regimes, log *slog.Logger) *Projector {
@@ -147,6 +157,7 @@ func (p *Projector) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	p.position.Store(after)
 	events, err := p.store.ReadAll(ctx, after, p.batch)
 	if err != nil || len(events) == 0 {
 		return 0, err
@@ -181,6 +192,7 @@ func (p *Projector) step(ctx context.Context) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("projector: commit: %w", err)
 	}
+	p.position.Store(last)
 	p.advanced.Notify()
 	return len(events), nil
 }

@@ -59,14 +59,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := &http.Server{
 		Handler: api.New(api.Deps{
-			Store:      store,
-			Assets:     assets,
-			Reader:     &projections.Queries{DB: db},
-			Waiter:     projector,
-			Now:        time.Now,
-			NewID:      uuid.New,
-			Log:        log,
-			AdminToken: c.AdminToken,
+			Store:       store,
+			Assets:      assets,
+			Reader:      &projections.Queries{DB: db},
+			Waiter:      projector,
+			Checkpoints: projector,
+			Now:         time.Now,
+			NewID:       uuid.New,
+			Log:         log,
+			AdminToken:  c.AdminToken,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
