@@ -383,11 +383,12 @@ type (
 		Today domain.Date                `json:"today"`
 		Items []projections.DeadlineView `json:"items"`
 	}
+	moratoriumItem struct {
+		projections.Moratorium
+		Phase string `json:"phase"`
+	}
 	moratoriumList struct {
-		Items []struct {
-			projections.Moratorium
-			Phase string `json:"phase"`
-		} `json:"items"`
+		Items []moratoriumItem `json:"items"`
 	}
 	timelineList struct {
 		AssetID string                      `json:"asset_id"`

@@ -131,7 +131,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 		t.Errorf("register entry after listing: %+v (found %v)", e, ok)
 	}
 	// The list as it stood the day before entry does not have it.
-	s.read("/v1/councils/"+midSussex+"/register?as_of="+entered.String(), dec.Position, &reg)
+	s.read("/v1/councils/"+midSussex+"/register?as_of="+entered.AddDays(-1).String(), dec.Position, &reg)
 	if _, ok := entryOf(reg, pub); ok || reg.AsOf != entered.AddDays(-1) {
 		t.Errorf("register as of %s shows the pub listed on %s", entered.AddDays(-1), entered)
 	}
@@ -188,10 +188,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	}
 	var interim moratoriumList
 	s.read("/v1/moratoria?status=interim", sale.Position, &interim)
-	if !slices.ContainsFunc(interim.Items, func(m struct {
-		projections.Moratorium
-		Phase string `json:"phase"`
-	}) bool {
+	if !slices.ContainsFunc(interim.Items, func(m moratoriumItem) bool {
 		return m.AssetID == pub && m.NoticeID == saleID && m.Council == midSussex && m.Phase == "interim" &&
 			m.NoticeReceived == noticed && m.InterimEnd == interimEnd && m.FullEnd == fullEnd &&
 			m.ProtectedEnd == protectedEnd && !m.FullMoratorium
@@ -227,7 +224,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 			"local_elector_members": 30},
 		"received_on": interimEnd.String(),
 	}, http.StatusCreated)
-	if late.str("status") != "rejected" || late.str("rule") != "Regs reg 13" || late.str("reason") == "" {
+	if late.str("status") != "rejected" || late.str("rule") != "Regs reg 12" || late.str("reason") == "" {
 		t.Errorf("unincorporated body's request answer: %s", late.answer.raw)
 	}
 
@@ -241,6 +238,14 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	bidID := bid.str("bid_id")
 	if bid.str("status") != "submitted" || bid.str("notice_id") != saleID || bid.str("submitted_on") != bidOn.String() {
 		t.Errorf("bid answer: %s", bid.answer.raw)
+	}
+	// After the interim moratorium the pub is in its full moratorium.
+	var full moratoriumList
+	s.read("/v1/moratoria?status=full", bid.Position, &full)
+	if !slices.ContainsFunc(full.Items, func(m moratoriumItem) bool {
+		return m.AssetID == pub && m.NoticeID == saleID && m.Phase == "full" && m.FullMoratorium && m.InterestedGroup == cic
+	}) {
+		t.Errorf("full moratoria on %s lack the pub's: %+v", bidOn, full.Items)
 	}
 	acceptedOn := day(t, "2026-03-16")
 	s.clock.setDay(acceptedOn)
@@ -271,6 +276,19 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	}
 	if etag := page.header.Get("ETag"); etag != strconv.Quote(strconv.FormatInt(sold.Version, 10)) {
 		t.Errorf("asset ETag %q, want version %d", etag, sold.Version)
+	}
+	// Every clock the story started, as it stands on the day of the sale:
+	// the decision was made, the entry runs its 5 years, the full moratorium
+	// and the protected period run (s.95(6)).
+	for _, c := range []projections.ClockView{
+		{Name: string(domain.ClockDecision), Subject: nomID, Start: received, End: decisionDue, Status: "stopped", Rule: regime.Decision.Rule},
+		{Name: string(domain.ClockListing), Subject: nomID, Start: entered, End: expiry, Status: "running", Rule: regime.Listing.Rule},
+		{Name: string(domain.ClockInterimMoratorium), Subject: saleID, Start: noticed, End: interimEnd, Status: "ended", Rule: regime.InterimMoratorium.Rule},
+		{Name: string(domain.ClockFullMoratorium), Subject: saleID, Start: noticed, End: fullEnd, Status: "running", Rule: regime.FullMoratorium.Rule},
+		{Name: string(domain.ClockProtectedPeriod), Subject: saleID, Start: noticed, End: protectedEnd, Status: "running", Rule: regime.ProtectedPeriod.Rule},
+	} {
+		c.Regime = domain.Localism2012ID
+		wantClock(t, view.Clocks, c)
 	}
 
 	// The raw events: one per write, in order, hash-chained.
@@ -316,7 +334,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	for i, te := range tl.Items {
 		ev := events.Items[i]
 		if te.Position != ev.Position || te.Type != ev.Type || te.Effective != want[i].on ||
-			!strings.HasSuffix(te.Text, ".") || te.Text[0] < 'A' || te.Text[0] > 'Z' || te.RecordedAt.IsZero() {
+			!strings.HasSuffix(te.Text, ".") || te.Text[0] < 'A' || te.Text[0] > 'Z' || domain.DateOf(te.RecordedAt) != want[i].on {
 			t.Errorf("timeline entry %d = %+v; want %s on %s at position %d, as a sentence", i, te, ev.Type, want[i].on, ev.Position)
 		}
 	}
@@ -324,7 +342,6 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 		t.Errorf("the rejected request's timeline entry cites no Regs reg 12: %+v", tl.Items[7])
 	}
 
-	for _, te := range tl.Items { t.Logf("%s %s %s [%s]", te.Effective, te.Type, te.Text, te.Rule) }
 	// The integrity check, the change feed and the statistics.
 	var check verifyAnswer
 	s.read("/v1/assets/"+pub+"/verify", sold.Position, &check)
@@ -410,10 +427,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 	s.clock.setDay(after)
 	var protected moratoriumList
 	s.read("/v1/moratoria?status=protected", sale.Position, &protected)
-	if !slices.ContainsFunc(protected.Items, func(m struct {
-		projections.Moratorium
-		Phase string `json:"phase"`
-	}) bool {
+	if !slices.ContainsFunc(protected.Items, func(m moratoriumItem) bool {
 		return m.AssetID == lib && m.Phase == "protected" && !m.FullMoratorium && m.ProtectedEnd == protectedEnd
 	}) {
 		t.Errorf("moratoria in their protected period on %s lack the library's: %+v", after, protected.Items)
@@ -441,9 +455,17 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 	if e, ok := entryOf(reg, lib); ok {
 		t.Errorf("the register of %s today (%s) still shows the library: %+v", westminster, removedOn, e)
 	}
+	// The asset page still shows its last entry, as removed, and why; the
+	// entry's end date is its last day on the list.
+	var view projections.AssetView
+	page := s.read("/v1/assets/"+lib, removal.Position, &view)
+	if e := view.Entry; view.Status != "removed" || e == nil || e.Status != "removed" || e.RemovalDate != removedOn ||
+		e.RemovalReason != "relevant_disposal" || e.EndDate != removedOn.AddDays(-1) || e.EntryDate != entered {
+		t.Errorf("asset after removal: %s", page.raw)
+	}
 	// The list as it stood while the library was on it, and on its last day.
 	listedDay := day(t, "2026-06-01")
-	for _, asOf := range []domain.Date{listedDay, removedOn} {
+	for _, asOf := range []domain.Date{listedDay, removedOn.AddDays(-1)} {
 		s.read("/v1/councils/"+westminster+"/register?as_of="+asOf.String(), removal.Position, &reg)
 		e, ok := entryOf(reg, lib)
 		if !ok || e.Status != "listed" || e.EntryDate != entered || e.NotificationToSellDate != noticed || e.InterestedGroup != "" {
@@ -475,7 +497,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 		"reference": lib, "name": "Pimlico Library", "organisation": westminster, "nominating-group": "Friends of Pimlico Library",
 		"nomination-date": received.String(), "decision": "listed", "decision-date": entered.String(),
 		"entry-date": entered.String(), "expiry-date": domain.Years(5).End(entered).String(),
-		"notification-to-sell-date": noticed.String(), "point": "POINT(51.4893 -0.1334)",
+		"notification-to-sell-date": noticed.String(), "point": "POINT(-0.1334 51.4893)",
 	} {
 		if row[col] != want {
 			t.Errorf("CSV %s = %q, want %q", col, row[col], want)
@@ -484,8 +506,8 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 }
 
 // scenarioRefusals sends commands the registry must refuse - a statutory
-// refusal, a stale If-Match, an unknown field - and checks that each leaves
-// the log as it was.
+// refusal, a stale If-Match, an unknown field - and a replayed request, and
+// checks that each leaves the log as it was.
 func scenarioRefusals(t *testing.T, s *scenarioStack) {
 	s.t = t
 	today := s.clock.today()
@@ -523,11 +545,19 @@ func scenarioRefusals(t *testing.T, s *scenarioStack) {
 		return obj{"kind": "consultation", "subject": nom.str("nomination_id"), "method": "post", "given_on": today.String(),
 			"recipients": []obj{{"role": "owner", "party": obj{"id": "owner-crown", "name": "Crown Taverns Ltd"}}}}
 	}
-	first := s.post("/v1/assets/"+crown+"/notices", consult(), http.StatusCreated, "If-Match: "+etag)
+	const key = "Idempotency-Key: crown-consultation-1"
+	first := s.post("/v1/assets/"+crown+"/notices", consult(), http.StatusCreated, "If-Match: "+etag, key)
 	if first.Version != 2 {
 		t.Errorf("version after the first notice %d, want 2", first.Version)
 	}
 	last = first.Position
+	// A retry with the same Idempotency-Key gets the first answer and
+	// records nothing.
+	again := s.post("/v1/assets/"+crown+"/notices", consult(), http.StatusCreated, "If-Match: "+etag, key)
+	if again.answer.header.Get("Idempotent-Replayed") != "true" || string(again.answer.raw) != string(first.answer.raw) {
+		t.Errorf("replayed notice: %s %s, want the first answer %s", again.answer.header.Get("Idempotent-Replayed"), again.answer.raw, first.answer.raw)
+	}
+	s.logUnchanged("a replayed request", last)
 	p = s.refused("/v1/assets/"+crown+"/notices", consult(), http.StatusPreconditionFailed, "If-Match: "+etag)
 	if p["type"] != "urn:acv:problem:stale-version" {
 		t.Errorf("stale If-Match: %v", p)

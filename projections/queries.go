@@ -64,32 +64,21 @@ func (q *Queries) Asset(ctx context.Context, id string) (AssetRow, error) {
 // Timeline returns the asset's history, oldest first. An unknown asset is
 // an error wrapping domain.ErrNotFound.
 func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
-	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(
-		`SELECT entry FROM rm_timeline WHERE asset_id = ? ORDER BY version`), id)
-	if err != nil {
-		return nil, fmt.Errorf("timeline of %s: %w", id, err)
-	}
-	defer rows.Close()
-	entries := []TimelineEntry{}
 	var raw []byte
-	for rows.Next() {
-		if err := rows.Scan(&raw); err != nil {
-			return nil, fmt.Errorf("timeline of %s: %w", id, err)
-		}
-		var e TimelineEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return nil, fmt.Errorf("timeline of %s: decode entry: %w", id, err)
-		}
-		entries = append(entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("timeline of %s: %w", id, err)
-	}
-	if len(entries) == 0 {
-		// Every asset has at least one event; make sure this one exists.
+	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(`SELECT entries FROM rm_timeline WHERE asset_id = ?`), id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Every asset has at least one event; say whether this one exists.
 		if _, err := q.Asset(ctx, id); err != nil {
 			return nil, fmt.Errorf("timeline: %w", err)
 		}
+		return []TimelineEntry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("timeline of %s: %w", id, err)
+	}
+	entries := []TimelineEntry{}
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("timeline of %s: decode: %w", id, err)
 	}
 	return entries, nil
 }

@@ -77,7 +77,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	// Write in asset id order: every table is keyed by asset id first, so
 	// the B-trees grow at their right edge instead of at random pages.
 	slices.Sort(order)
-	w := Writer{Dialect: db.Dialect, Suffix: suffix}
+	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
 	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
 	defer stop()
 	for rows := range deriveChunks(dctx, order, histories, regimes) {

@@ -108,10 +108,12 @@ func schema() []table {
 			},
 		},
 		{
-			name:      tableTimeline,
-			columns:   []column{text("asset_id"), bigint("position"), bigint("version"), text("entry")},
-			key:       []string{"asset_id", "version"},
-			clustered: true,
+			// One row an asset: its whole timeline as one JSON array, read
+			// in one piece and written as one row (a row per event made
+			// the timeline most of a rebuild's writing).
+			name:    tableTimeline,
+			columns: []column{text("asset_id"), bigint("position"), bigint("version"), text("entries")},
+			key:     []string{"asset_id"},
 		},
 		{
 			name: tableDeadlines,

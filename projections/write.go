@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +22,10 @@ import (
 type Writer struct {
 	Dialect Dialect
 	Suffix  string
+	// Fresh says the tables hold none of the assets written: a rebuild's
+	// new set, where each asset is written once. Replace then skips the
+	// deletes.
+	Fresh bool
 }
 
 // Limits on one statement. SQLite allows at most 32766 bound parameters,
@@ -67,6 +73,9 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 		return err
 	}
 	for _, b := range batches {
+		if w.Fresh {
+			break
+		}
 		if err := w.delete(ctx, x, b.table.name, ids); err != nil {
 			return err
 		}
@@ -338,7 +347,7 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
 		nreg += len(rows[i].Register)
-		ntl += len(rows[i].Timeline)
+		ntl += min(1, len(rows[i].Timeline))
 		ndl += len(rows[i].Deadlines)
 		nmor += len(rows[i].Moratoria)
 	}
@@ -398,15 +407,25 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 			register.end()
 		}
 
-		for j := range r.Timeline {
-			t := &r.Timeline[j]
-			var err error
-			if buf, err = appendTimelineJSON(buf[:0], t); err != nil {
-				return nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, t.Version, err)
+		if n := len(r.Timeline); n > 0 {
+			entries := r.Timeline
+			if !slices.IsSortedFunc(entries, byVersion) {
+				entries = slices.SortedFunc(slices.Values(entries), byVersion)
 			}
+			buf = append(buf[:0], '[')
+			for j := range entries {
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				var err error
+				if buf, err = appendTimelineJSON(buf, &entries[j]); err != nil {
+					return nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
+				}
+			}
+			buf = append(buf, ']')
 			timeline.str(id)
-			timeline.num(t.Position)
-			timeline.num(t.Version)
+			timeline.num(entries[n-1].Position)
+			timeline.num(entries[n-1].Version)
 			timeline.str(string(buf))
 			timeline.end()
 		}
@@ -599,3 +618,6 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// byVersion orders timeline entries oldest first.
+func byVersion(a, b TimelineEntry) int { return cmp.Compare(a.Version, b.Version) }

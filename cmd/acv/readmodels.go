@@ -23,7 +23,7 @@ func openReadModels(c Config, store eventstore.Store) (projections.DB, error) {
 		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
 	}
 	u := "file:" + (&url.URL{Path: c.SQLitePath()}).EscapedPath() +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
 	db, err := sql.Open("sqlite", u)
 	if err != nil {
 		return projections.DB{}, fmt.Errorf("open read models: %w", err)
