@@ -235,9 +235,13 @@ func (s *Server) nationalRegister(w http.ResponseWriter, r *http.Request) error 
 }
 
 // registerStatuses are the statuses ?status= may filter the national
-// register by: an entry's status as it stood on the day asked for (listed;
-// removed early; expired after its five years).
-func registerStatuses() []string { return []string{"listed", "removed", "expired"} }
+// register by. The register holds what was on the lists on the day asked
+// for, and an entry on the list of assets of community value is listed:
+// an entry removed early or expired has left the list that day, and is
+// found through its asset (GET /v1/assets/{id} shows its removal date and
+// reason, the timeline why). Statuses for the moratorium phases are a
+// candidate for a later version of the contract.
+func registerStatuses() []string { return []string{"listed"} }
 
 // deadlinePage is the body of GET /v1/councils/{council}/deadlines.
 type deadlinePage struct {

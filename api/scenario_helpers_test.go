@@ -136,14 +136,17 @@ func newScenarioStack(t *testing.T, backend string, start domain.Date) *scenario
 	t.Cleanup(func() { cancel(); <-done })
 
 	server := api.New(api.Deps{
-		Store:      store,
-		Assets:     eventstore.NewAssets(store, regimes, uuid.New),
-		Reader:     &projections.Queries{DB: db},
-		Waiter:     proj,
-		Now:        clock.Now,
-		NewID:      uuid.New,
-		Log:        log,
-		AdminToken: scenarioAdmin,
+		Store:  store,
+		Assets: eventstore.NewAssets(store, regimes, uuid.New),
+		Reader: &projections.Queries{DB: db},
+		Waiter: proj,
+		// As `acv serve` wires it: public reads without ?min_position= are
+		// answered from a cache kept per read-model checkpoint.
+		Checkpoints: proj,
+		Now:         clock.Now,
+		NewID:       uuid.New,
+		Log:         log,
+		AdminToken:  scenarioAdmin,
 	})
 	srv := httptest.NewServer(server)
 	t.Cleanup(srv.Close)
@@ -347,6 +350,22 @@ func (s *scenarioStack) read(path string, minPos int64, v any, headers ...string
 		a.decode(s.t, v)
 	}
 	return a
+}
+
+// readCached GETs path anonymously without ?min_position= twice, after the
+// read models have caught up with everything the test wrote (read already
+// waited): both answers must be want's body, the second from the cache.
+func (s *scenarioStack) readCached(path string, want answer) {
+	s.t.Helper()
+	for i := range 2 {
+		a := s.send(http.MethodGet, path, nil, true)
+		if a.status != http.StatusOK || !bytes.Equal(a.raw, want.raw) {
+			s.t.Errorf("GET %s (read %d) = %d %s; want the answer read with ?min_position=: %s", path, i+1, a.status, clip(a.raw), clip(want.raw))
+		}
+		if hit := a.header.Get("X-Cache") == "hit"; hit != (i == 1) {
+			s.t.Errorf("GET %s (read %d): X-Cache %q", path, i+1, a.header.Get("X-Cache"))
+		}
+	}
 }
 
 // lastPosition returns the log's last position, read from the store.

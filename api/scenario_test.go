@@ -18,13 +18,13 @@ type obj = map[string]any
 // The three councils of the scenario: Mid Sussex (a district), the City of
 // Westminster (a London borough) and Adur (a district).
 const (
-	midSussex   = "E07000228"
-	westminster = "E09000033"
-	adur        = "E07000223"
+	councilMidSussex   = "E07000228"
+	councilWestminster = "E09000033"
+	councilAdur        = "E07000223"
 )
 
-// regime is the only regime in force: the clocks below are its periods.
-var regime = domain.Localism2012()
+// scenarioRegime is the only regime in force: the clocks below are its periods.
+var scenarioRegime = domain.Localism2012()
 
 // TestScenario drives the HTTP API through whole lifecycles on each
 // backend, as a council and a community would: a pub nominated, listed,
@@ -64,7 +64,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	if decisionDue != day(t, "2025-03-02") {
 		t.Fatalf("8 weeks beginning with %s end on %s", received, decisionDue)
 	}
-	nom := s.post("/v1/councils/"+midSussex+"/nominations", obj{
+	nom := s.post("/v1/councils/"+councilMidSussex+"/nominations", obj{
 		"received_on": received.String(),
 		"nominator":   obj{"name": "Friends of the Red Lion", "kind": "charity", "local_connection": true},
 		"land": obj{"name": "The Red Lion", "description": "A village pub with a garden and a skittle alley",
@@ -75,7 +75,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 		"evidence": "Charity number 1234567; constitution attached.",
 	}, http.StatusCreated)
 	pub, nomID := nom.AssetID, nom.str("nomination_id")
-	if nom.Version != 1 || nom.str("council") != midSussex || nom.str("regime") != domain.Localism2012ID ||
+	if nom.Version != 1 || nom.str("council") != councilMidSussex || nom.str("regime") != domain.Localism2012ID ||
 		nom.str("received_on") != received.String() || nom.str("decision_due") != decisionDue.String() ||
 		nom.str("status") != "nominated" || nomID == "" {
 		t.Errorf("nomination answer: %s", nom.answer.raw)
@@ -90,17 +90,17 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	if etag := page.header.Get("ETag"); etag != `"1"` {
 		t.Errorf("asset ETag %q, want \"1\"", etag)
 	}
-	if view.Status != "nominated" || view.Council != midSussex || view.Name != "The Red Lion" ||
+	if view.Status != "nominated" || view.Council != councilMidSussex || view.Name != "The Red Lion" ||
 		len(view.Nominations) != 1 || view.Nominations[0].DecisionDue != decisionDue ||
 		view.Nominations[0].NominationDate != received || view.NominatingGroup != "Friends of the Red Lion" {
 		t.Errorf("asset after nomination: %s", page.raw)
 	}
 	wantClock(t, view.Clocks, projections.ClockView{Name: string(domain.ClockDecision), Subject: nomID,
-		Start: received, End: decisionDue, Status: "running", Rule: regime.Decision.Rule, Regime: domain.Localism2012ID})
+		Start: received, End: decisionDue, Status: "running", Rule: scenarioRegime.Decision.Rule, Regime: domain.Localism2012ID})
 
 	// The council's work queue lists the decision due (officers only).
 	var queue deadlineList
-	s.read("/v1/councils/"+midSussex+"/deadlines", nom.Position, &queue, "Authorization: admin")
+	s.read("/v1/councils/"+councilMidSussex+"/deadlines", nom.Position, &queue, "Authorization: admin")
 	if !slices.ContainsFunc(queue.Items, func(d projections.DeadlineView) bool {
 		return d.AssetID == pub && d.Name == string(domain.ClockDecision) && d.End == decisionDue &&
 			d.Status == "running" && d.DaysLeft == received.DaysUntil(decisionDue) && d.AssetName == "The Red Lion"
@@ -124,14 +124,14 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 		t.Errorf("decision answer: %s", dec.answer.raw)
 	}
 	var reg registerList
-	s.read("/v1/councils/"+midSussex+"/register", dec.Position, &reg)
+	s.read("/v1/councils/"+councilMidSussex+"/register", dec.Position, &reg)
 	e, ok := entryOf(reg, pub)
 	if !ok || e.EntryDate != entered || e.ExpiryDate != expiry || e.Status != "listed" || e.Decision != "listed" ||
-		e.DecisionDate != entered || e.NominationDate != received || e.Organisation != midSussex || e.Name != "The Red Lion" {
+		e.DecisionDate != entered || e.NominationDate != received || e.Organisation != councilMidSussex || e.Name != "The Red Lion" {
 		t.Errorf("register entry after listing: %+v (found %v)", e, ok)
 	}
 	// The list as it stood the day before entry does not have it.
-	s.read("/v1/councils/"+midSussex+"/register?as_of="+entered.AddDays(-1).String(), dec.Position, &reg)
+	s.read("/v1/councils/"+councilMidSussex+"/register?as_of="+entered.AddDays(-1).String(), dec.Position, &reg)
 	if _, ok := entryOf(reg, pub); ok || reg.AsOf != entered.AddDays(-1) {
 		t.Errorf("register as of %s shows the pub listed on %s", entered.AddDays(-1), entered)
 	}
@@ -189,7 +189,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	var interim moratoriumList
 	s.read("/v1/moratoria?status=interim", sale.Position, &interim)
 	if !slices.ContainsFunc(interim.Items, func(m moratoriumItem) bool {
-		return m.AssetID == pub && m.NoticeID == saleID && m.Council == midSussex && m.Phase == "interim" &&
+		return m.AssetID == pub && m.NoticeID == saleID && m.Council == councilMidSussex && m.Phase == "interim" &&
 			m.NoticeReceived == noticed && m.InterimEnd == interimEnd && m.FullEnd == fullEnd &&
 			m.ProtectedEnd == protectedEnd && !m.FullMoratorium
 	}) {
@@ -210,7 +210,7 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 		req.str("moratorium_ends") != fullEnd.String() || req.str("notice_id") != saleID {
 		t.Errorf("bidder request answer: %s", req.answer.raw)
 	}
-	s.read("/v1/councils/"+midSussex+"/register", req.Position, &reg)
+	s.read("/v1/councils/"+councilMidSussex+"/register", req.Position, &reg)
 	e, ok = entryOf(reg, pub)
 	if !ok || e.InterestedGroup != cic || e.FullMoratoriumEndDate != fullEnd || e.NotificationToSellDate != noticed ||
 		e.InterimMoratoriumEndDate != interimEnd || e.ProtectedPeriodEndDate != protectedEnd || e.Status != "listed" {
@@ -281,15 +281,19 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	// the decision was made, the entry runs its 5 years, the full moratorium
 	// and the protected period run (s.95(6)).
 	for _, c := range []projections.ClockView{
-		{Name: string(domain.ClockDecision), Subject: nomID, Start: received, End: decisionDue, Status: "stopped", Rule: regime.Decision.Rule},
-		{Name: string(domain.ClockListing), Subject: nomID, Start: entered, End: expiry, Status: "running", Rule: regime.Listing.Rule},
-		{Name: string(domain.ClockInterimMoratorium), Subject: saleID, Start: noticed, End: interimEnd, Status: "ended", Rule: regime.InterimMoratorium.Rule},
-		{Name: string(domain.ClockFullMoratorium), Subject: saleID, Start: noticed, End: fullEnd, Status: "running", Rule: regime.FullMoratorium.Rule},
-		{Name: string(domain.ClockProtectedPeriod), Subject: saleID, Start: noticed, End: protectedEnd, Status: "running", Rule: regime.ProtectedPeriod.Rule},
+		{Name: string(domain.ClockDecision), Subject: nomID, Start: received, End: decisionDue, Status: "stopped", Rule: scenarioRegime.Decision.Rule},
+		{Name: string(domain.ClockListing), Subject: nomID, Start: entered, End: expiry, Status: "running", Rule: scenarioRegime.Listing.Rule},
+		{Name: string(domain.ClockInterimMoratorium), Subject: saleID, Start: noticed, End: interimEnd, Status: "ended", Rule: scenarioRegime.InterimMoratorium.Rule},
+		{Name: string(domain.ClockFullMoratorium), Subject: saleID, Start: noticed, End: fullEnd, Status: "running", Rule: scenarioRegime.FullMoratorium.Rule},
+		{Name: string(domain.ClockProtectedPeriod), Subject: saleID, Start: noticed, End: protectedEnd, Status: "running", Rule: scenarioRegime.ProtectedPeriod.Rule},
 	} {
 		c.Regime = domain.Localism2012ID
 		wantClock(t, view.Clocks, c)
 	}
+
+	// The same page, read by the public without ?min_position=, is served
+	// from the cache and says the same.
+	s.readCached("/v1/assets/"+pub, page)
 
 	// The raw events: one per write, in order, hash-chained.
 	var events rawEventList
@@ -327,7 +331,8 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 
 	// The timeline: one plain-English entry per event, in order, dated.
 	var tl timelineList
-	s.read("/v1/assets/"+pub+"/timeline", sold.Position, &tl)
+	tlPage := s.read("/v1/assets/"+pub+"/timeline", sold.Position, &tl)
+	s.readCached("/v1/assets/"+pub+"/timeline", tlPage)
 	if len(tl.Items) != len(events.Items) {
 		t.Fatalf("%d timeline entries for %d events", len(tl.Items), len(events.Items))
 	}
@@ -368,13 +373,13 @@ func scenarioPub(t *testing.T, s *scenarioStack) {
 	}
 	var st projections.Stats
 	s.read("/v1/stats", sold.Position, &st)
-	i := slices.IndexFunc(st.Councils, func(c projections.CouncilStats) bool { return c.Council == midSussex })
+	i := slices.IndexFunc(st.Councils, func(c projections.CouncilStats) bool { return c.Council == councilMidSussex })
 	if i < 0 {
-		t.Fatalf("stats have no %s: %+v", midSussex, st)
+		t.Fatalf("stats have no %s: %+v", councilMidSussex, st)
 	}
 	if c := st.Councils[i]; c.Listed != 1 || c.Nominations != 1 || c.MoratoriaTotal != 1 || c.FullMoratoriaTotal != 1 ||
 		c.Outcomes["listed"] != 1 || c.Categories["pub"] != 1 {
-		t.Errorf("stats of %s = %+v; want one listing, one nomination, one (full) moratorium", midSussex, c)
+		t.Errorf("stats of %s = %+v; want one listing, one nomination, one (full) moratorium", councilMidSussex, c)
 	}
 }
 
@@ -385,7 +390,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 	s.t = t
 	received := day(t, "2026-04-06")
 	s.clock.setDay(received)
-	nom := s.post("/v1/councils/"+westminster+"/nominations", obj{
+	nom := s.post("/v1/councils/"+councilWestminster+"/nominations", obj{
 		"received_on": received.String(),
 		"nominator":   obj{"name": "Friends of Pimlico Library", "kind": "charity", "local_connection": true},
 		"land": obj{"name": "Pimlico Library", "description": "A public library with a reading room",
@@ -451,10 +456,11 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 		t.Errorf("removal answer: %s", removal.answer.raw)
 	}
 	var reg registerList
-	s.read("/v1/councils/"+westminster+"/register", removal.Position, &reg)
+	today := s.read("/v1/councils/"+councilWestminster+"/register", removal.Position, &reg)
 	if e, ok := entryOf(reg, lib); ok {
-		t.Errorf("the register of %s today (%s) still shows the library: %+v", westminster, removedOn, e)
+		t.Errorf("the register of %s today (%s) still shows the library: %+v", councilWestminster, removedOn, e)
 	}
+	s.readCached("/v1/councils/"+councilWestminster+"/register", today)
 	// The asset page still shows its last entry, as removed, and why; the
 	// entry's end date is its last day on the list.
 	var view projections.AssetView
@@ -466,7 +472,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 	// The list as it stood while the library was on it, and on its last day.
 	listedDay := day(t, "2026-06-01")
 	for _, asOf := range []domain.Date{listedDay, removedOn.AddDays(-1)} {
-		s.read("/v1/councils/"+westminster+"/register?as_of="+asOf.String(), removal.Position, &reg)
+		s.read("/v1/councils/"+councilWestminster+"/register?as_of="+asOf.String(), removal.Position, &reg)
 		e, ok := entryOf(reg, lib)
 		if !ok || e.Status != "listed" || e.EntryDate != entered || e.NotificationToSellDate != noticed || e.InterestedGroup != "" {
 			t.Errorf("the register as of %s: %+v (found %v)", asOf, e, ok)
@@ -475,7 +481,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 
 	// The same list as CSV, for a spreadsheet: the data standard's columns,
 	// one row.
-	exp := s.read("/v1/councils/"+westminster+"/register?as_of="+listedDay.String()+"&format=csv", removal.Position, nil)
+	exp := s.read("/v1/councils/"+councilWestminster+"/register?as_of="+listedDay.String()+"&format=csv", removal.Position, nil)
 	if ct := exp.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Errorf("CSV export Content-Type %q", ct)
 	}
@@ -494,7 +500,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 		row[col] = records[1][i]
 	}
 	for col, want := range map[string]string{
-		"reference": lib, "name": "Pimlico Library", "organisation": westminster, "nominating-group": "Friends of Pimlico Library",
+		"reference": lib, "name": "Pimlico Library", "organisation": councilWestminster, "nominating-group": "Friends of Pimlico Library",
 		"nomination-date": received.String(), "decision": "listed", "decision-date": entered.String(),
 		"entry-date": entered.String(), "expiry-date": domain.Years(5).End(entered).String(),
 		"notification-to-sell-date": noticed.String(), "point": "POINT(-0.1334 51.4893)",
@@ -511,7 +517,7 @@ func scenarioLibrary(t *testing.T, s *scenarioStack) {
 func scenarioRefusals(t *testing.T, s *scenarioStack) {
 	s.t = t
 	today := s.clock.today()
-	nom := s.post("/v1/councils/"+adur+"/nominations", obj{
+	nom := s.post("/v1/councils/"+councilAdur+"/nominations", obj{
 		"received_on": today.String(),
 		"nominator":   obj{"name": "Lancing Parish Council", "kind": "parish_council", "local_connection": true},
 		"land": obj{"name": "The Crown", "description": "A pub by the green", "boundaries": "Title WSX555",
