@@ -26,22 +26,19 @@ import (
 // and overdue against today from the clock's End; the stored status only
 // says whether the clock had stopped or ended by the last recorded fact.
 //
-// Register versions are made by folding every prefix of the history
-// (O(n²) per asset; streams are short). See [RegisterVersion] and the
+// Register versions are made by folding the history one event at a time
+// (domain.Asset.Fold) and reading the state after each. See [RegisterVersion] and the
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
-	events := make([]domain.Event, len(history))
-	for i, r := range history {
-		events[i] = r.Event
-	}
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
 	reg := registerBuilder{assetID: id, postcodes: map[string]string{}}
 	var rows AssetRows
 	var asOf domain.Date
-	for i, r := range history {
-		a := domain.Rebuild(id, regimes, events[:i+1])
+	a := domain.NewAsset(id, regimes)
+	for _, r := range history {
+		a.Fold(r.Event) // the state after this event: one walk, not a rebuild per prefix
 		learnBodies(known, r.Event)
 		if x, ok := r.Event.(domain.UnsuccessfulEntryExpired); ok {
 			expired[x.NominationID] = true
@@ -55,7 +52,7 @@ func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
 	}
 	rows.Register = reg.finish()
 
-	a := domain.Rebuild(id, regimes, events)
+	// a now holds the whole history.
 	var last Recorded
 	if len(history) > 0 {
 		last = history[len(history)-1]
