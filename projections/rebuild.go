@@ -37,7 +37,8 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := dropLeftovers(ctx, db); err != nil {
 		return 0, err
 	}
-	if err := CreateTables(ctx, db.SQL, db.Dialect, suffix); err != nil {
+	// Secondary indexes are built once the rows are in (CreateIndexes below).
+	if err := CreateTablesWithoutIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	total := estimateEvents(ctx, store)
@@ -95,6 +96,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if err := swap(ctx, db, suffix, end); err != nil {
 		return 0, err

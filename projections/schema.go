@@ -156,12 +156,45 @@ func TableNames() []string {
 // It runs one statement at a time on x; run it in a transaction to make it
 // all or nothing.
 func CreateTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	return createTables(ctx, x, d, suffix, true)
+}
+
+// CreateIndexes creates the secondary indexes of the tables with suffix,
+// unless they exist. A rebuild creates its tables with
+// [CreateTablesWithoutIndexes], fills them, then calls it: building an
+// index over rows already written is much cheaper than keeping it up to
+// date row by row.
+func CreateIndexes(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	if err := checkSuffix(suffix); err != nil {
+		return err
+	}
+	for _, t := range schema() {
+		for _, stmt := range t.createSQL(d, suffix)[1:] {
+			if _, err := x.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("create read-model indexes %q (%s): %w", suffix, d, err)
+			}
+		}
+	}
+	return nil
+}
+
+// CreateTablesWithoutIndexes is [CreateTables] without the secondary
+// indexes (primary keys are kept); see [CreateIndexes].
+func CreateTablesWithoutIndexes(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	return createTables(ctx, x, d, suffix, false)
+}
+
+func createTables(ctx context.Context, x Execer, d Dialect, suffix string, indexes bool) error {
 	if err := checkSuffix(suffix); err != nil {
 		return err
 	}
 	var stmts []string
 	for _, t := range schema() {
-		stmts = append(stmts, t.createSQL(d, suffix)...)
+		sql := t.createSQL(d, suffix)
+		if !indexes {
+			sql = sql[:1]
+		}
+		stmts = append(stmts, sql...)
 	}
 	if suffix == "" {
 		stmts = append(stmts, `CREATE TABLE IF NOT EXISTS `+tableCheckpoint+
