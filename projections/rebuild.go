@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -43,9 +44,13 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	}
 	total := estimateEvents(ctx, store)
 
-	// Read the whole log once, keeping each asset's history; events of an
+	// Read the whole log once, keeping each asset's events; events of an
 	// asset are scattered across the log, and Derive needs them together.
-	histories := map[string][]Recorded{}
+	// They are kept as stored (payloads as bytes, hashes dropped) and
+	// decoded by the deriving workers: far fewer pointers for the garbage
+	// collector to walk while the whole log is in memory, and the decoding
+	// runs on every core.
+	histories := map[string][]eventstore.Event{}
 	var order []string
 	var end, done int64
 	for {
@@ -61,14 +66,11 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 			if !ok {
 				continue
 			}
-			rec, err := Decode([]eventstore.Event{e})
-			if err != nil {
-				return 0, fmt.Errorf("rebuild: asset %s: %w", id, err)
-			}
 			if _, ok := histories[id]; !ok {
 				order = append(order, id)
 			}
-			histories[id] = append(histories[id], rec[0])
+			e.PrevHash, e.Hash = nil, nil
+			histories[id] = append(histories[id], e)
 		}
 		end = events[len(events)-1].Position
 		done += int64(len(events))
@@ -81,7 +83,11 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
 	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
 	defer stop()
-	for rows := range deriveChunks(dctx, order, histories, regimes) {
+	for chunk := range deriveChunks(dctx, order, histories, regimes) {
+		if chunk.err != nil {
+			return 0, fmt.Errorf("rebuild: %w", chunk.err)
+		}
+		rows := chunk.rows
 		tx, err := db.SQL.BeginTx(ctx, nil)
 		if err != nil {
 			return 0, fmt.Errorf("rebuild: begin: %w", err)
@@ -178,32 +184,49 @@ func estimateEvents(ctx context.Context, store eventstore.Store) int64 {
 	return last
 }
 
-// deriveChunks derives the rows of the assets in order, rebuildAssets at a
-// time, on every CPU, while the caller writes the previous chunk: deriving
-// is Go work and writing is mostly the database's, so the two overlap.
-// The channel closes when every chunk is sent or ctx ends.
-func deriveChunks(ctx context.Context, order []string, histories map[string][]Recorded, regimes domain.Regimes) <-chan []AssetRows {
-	out := make(chan []AssetRows, 1)
+// derived is one chunk of derived rows, or the error that stopped it.
+type derived struct {
+	rows []AssetRows
+	err  error
+}
+
+// deriveChunks decodes and derives the rows of the assets in order,
+// rebuildAssets at a time, on every CPU, while the caller writes the
+// previous chunk: deriving is Go work and writing is mostly the database's,
+// so the two overlap. The channel closes when every chunk is sent, after a
+// chunk with an error, or when ctx ends.
+func deriveChunks(ctx context.Context, order []string, histories map[string][]eventstore.Event, regimes domain.Regimes) <-chan derived {
+	out := make(chan derived, 1)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	go func() {
 		defer close(out)
 		for start := 0; start < len(order); start += rebuildAssets {
 			chunk := order[start:min(start+rebuildAssets, len(order))]
 			rows := make([]AssetRows, len(chunk))
+			errs := make([]error, workers)
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
 					for i := w; i < len(chunk); i += workers {
-						rows[i] = Derive(chunk[i], regimes, histories[chunk[i]])
+						history, err := Decode(histories[chunk[i]])
+						if err != nil {
+							errs[w] = fmt.Errorf("asset %s: %w", chunk[i], err)
+							return
+						}
+						rows[i] = Derive(chunk[i], regimes, history)
 					}
 				}(w)
 			}
 			wg.Wait()
+			d := derived{rows: rows, err: errors.Join(errs...)}
 			select {
-			case out <- rows:
+			case out <- d:
 			case <-ctx.Done():
+				return
+			}
+			if d.err != nil {
 				return
 			}
 		}
