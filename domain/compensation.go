@@ -103,7 +103,7 @@ func (a *Asset) ClaimCompensation(c Claim, today Date) error {
 		return err
 	}
 	if len(c.Parts) == 0 {
-		return invalid("parts", "a claim states the amount of each part ("+ruleCompensation+")")
+		return invalid("parts", "a claim states the amount of each part ("+RuleCompensation+")")
 	}
 	for i, p := range c.Parts {
 		if p.Description == "" {
@@ -114,7 +114,7 @@ func (a *Asset) ClaimCompensation(c Claim, today Date) error {
 		}
 	}
 	if c.Evidence == "" {
-		return invalid("evidence", "is required ("+ruleCompensation+")")
+		return invalid("evidence", "is required ("+RuleCompensation+")")
 	}
 	var listing *entryState
 	for _, e := range a.entries {
@@ -123,13 +123,13 @@ func (a *Asset) ClaimCompensation(c Claim, today Date) error {
 		}
 	}
 	if listing == nil {
-		return ruleErr(ruleCompensation, fmt.Sprintf("the land had not been listed by %s; only loss caused by a listing is compensated", c.LossIncurredOn))
+		return ruleErr(RuleCompensation, fmt.Sprintf("the land had not been listed by %s; only loss caused by a listing is compensated", c.LossIncurredOn))
 	}
 	if c.Claimant.ID == "" || !a.wasOwner(c.Claimant.ID) {
-		return ruleErr(ruleCompensation, "only the owner or a former owner of the land may claim")
+		return ruleErr(RuleCompensation, "only the owner or a former owner of the land may claim")
 	}
 	if c.Claimant.PublicBody {
-		return ruleErr(ruleCompPublic, "a public body cannot claim compensation")
+		return ruleErr(RuleCompPublic, "a public body cannot claim compensation")
 	}
 	if end := listing.regime.CompensationClaim.End(c.LossIncurredOn); c.ReceivedOn.After(end) {
 		return ruleErr(listing.regime.CompensationClaim.Rule, fmt.Sprintf("the claim is out of time: it had to arrive by the end of %s, 13 weeks after the loss", end))
@@ -177,7 +177,7 @@ func (a *Asset) DecideCompensation(id string, d CompensationDecision, today Date
 		return fmt.Errorf("claim %s: %w", id, ErrNotFound)
 	}
 	if c.decided != nil {
-		return ruleErr(ruleCompensation, fmt.Sprintf("claim %s was already decided on %s", id, c.decided.DecidedOn))
+		return ruleErr(RuleCompensation, fmt.Sprintf("claim %s was already decided on %s", id, c.decided.DecidedOn))
 	}
 	if err := d.validate(c, c.ReceivedOn, "the claim was received", today); err != nil {
 		return err
@@ -200,13 +200,13 @@ func (a *Asset) RequestCompensationReview(id string, requester Party, receivedOn
 		return err
 	}
 	if c.decided == nil {
-		return ruleErr(ruleCompReview, fmt.Sprintf("claim %s has not been decided", id))
+		return ruleErr(RuleCompReview, fmt.Sprintf("claim %s has not been decided", id))
 	}
 	if requester.ID == "" || requester.ID != c.Claimant.ID {
-		return ruleErr(ruleCompReview, "only the claimant may ask for a review")
+		return ruleErr(RuleCompReview, "only the claimant may ask for a review")
 	}
 	if c.reviewReq != nil {
-		return ruleErr(ruleCompReview, fmt.Sprintf("a review of claim %s was already requested", id))
+		return ruleErr(RuleCompReview, fmt.Sprintf("a review of claim %s was already requested", id))
 	}
 	if err := checkNotBefore("received_on", receivedOn, c.decided.DecidedOn, "the decision"); err != nil {
 		return err
@@ -231,7 +231,7 @@ func (a *Asset) ExtendCompensationReviewWindow(id string, until, extendedOn, tod
 		return err
 	}
 	if c.decided == nil || c.reviewReq != nil {
-		return ruleErr(ruleCompReview, fmt.Sprintf("claim %s has no review window to extend", id))
+		return ruleErr(RuleCompReview, fmt.Sprintf("claim %s has no review window to extend", id))
 	}
 	if err := checkNotBefore("extended_on", extendedOn, c.decided.DecidedOn, "the decision"); err != nil {
 		return err
@@ -252,10 +252,10 @@ func (a *Asset) DecideCompensationReview(id string, d CompensationDecision, toda
 		return fmt.Errorf("claim %s: %w", id, ErrNotFound)
 	}
 	if c.reviewReq == nil {
-		return ruleErr(ruleCompReview, fmt.Sprintf("no review of claim %s was requested", id))
+		return ruleErr(RuleCompReview, fmt.Sprintf("no review of claim %s was requested", id))
 	}
 	if c.reviewDecided != nil {
-		return ruleErr(ruleCompReview, fmt.Sprintf("the review of claim %s was already decided", id))
+		return ruleErr(RuleCompReview, fmt.Sprintf("the review of claim %s was already decided", id))
 	}
 	if err := d.validate(c, c.reviewReq.ReceivedOn, "the review was requested", today); err != nil {
 		return err
@@ -281,10 +281,10 @@ func (a *Asset) LodgeCompensationAppeal(id, caseNumber string, lodgedOn Date, ti
 		return err
 	}
 	if c.reviewDecided == nil {
-		return ruleErr(ruleCompAppeal, fmt.Sprintf("the review of claim %s has not been decided", id))
+		return ruleErr(RuleCompAppeal, fmt.Sprintf("the review of claim %s has not been decided", id))
 	}
 	if c.appeal != nil {
-		return ruleErr(ruleCompAppeal, fmt.Sprintf("claim %s was already appealed (%s)", id, c.appeal.CaseNumber))
+		return ruleErr(RuleCompAppeal, fmt.Sprintf("claim %s was already appealed (%s)", id, c.appeal.CaseNumber))
 	}
 	if err := checkNotBefore("lodged_on", lodgedOn, c.reviewDecided.DecidedOn, "the review decision"); err != nil {
 		return err
@@ -305,10 +305,10 @@ func (a *Asset) DecideCompensationAppeal(id string, outcome AppealOutcome, award
 		return fmt.Errorf("claim %s: %w", id, ErrNotFound)
 	}
 	if c.appeal == nil {
-		return ruleErr(ruleCompAppeal, fmt.Sprintf("claim %s has no appeal", id))
+		return ruleErr(RuleCompAppeal, fmt.Sprintf("claim %s has no appeal", id))
 	}
 	if c.appealDecided != nil {
-		return ruleErr(ruleCompAppeal, fmt.Sprintf("the appeal on claim %s was already decided", id))
+		return ruleErr(RuleCompAppeal, fmt.Sprintf("the appeal on claim %s was already decided", id))
 	}
 	switch outcome {
 	case AppealAllowed, AppealDismissed, AppealWithdrawn:

@@ -106,7 +106,7 @@ func (a *Asset) RecordDisposal(d Disposal, today Date) error {
 	}
 	e := a.entryOn(d.DisposedOn)
 	if e == nil {
-		return ruleErr(ruleDisposal, fmt.Sprintf("the land was not listed on %s; s.95 does not apply", d.DisposedOn))
+		return ruleErr(RuleDisposal, fmt.Sprintf("the land was not listed on %s; s.95 does not apply", d.DisposedOn))
 	}
 	n := a.noticeOn(d.DisposedOn)
 	regime := e.regime
@@ -159,19 +159,19 @@ func (a *Asset) RecordDisposal(d Disposal, today Date) error {
 // group and a moratorium is running.
 func (a *Asset) relevantDisposalBreach(d Disposal, n *noticeState, regime Regime) *RuleError {
 	if n == nil {
-		return &RuleError{ruleConditionA, "the owner had not notified the council of its wish to dispose"}
+		return &RuleError{RuleConditionA, "the owner had not notified the council of its wish to dispose"}
 	}
 	if n.Owner.ID != a.owner.ID {
-		return &RuleError{ruleConditionA, fmt.Sprintf("notice %s came from %s; the present owner must notify the council afresh", n.NoticeID, n.Owner.Name)}
+		return &RuleError{RuleConditionA, fmt.Sprintf("notice %s came from %s; the present owner must notify the council afresh", n.NoticeID, n.Owner.Name)}
 	}
 	switch n.phaseOn(d.DisposedOn) {
 	case PhaseInterim, PhaseFull:
 		if d.BuyerGroup != nil && regime.BidderEligible(*d.BuyerGroup) == nil {
 			return nil // to a community interest group during a moratorium
 		}
-		return &RuleError{ruleConditionB, fmt.Sprintf("the moratorium of notice %s runs to the end of %s; until then only a community interest group may buy", n.NoticeID, n.moratoriumEnd())}
+		return &RuleError{RuleConditionB, fmt.Sprintf("the moratorium of notice %s runs to the end of %s; until then only a community interest group may buy", n.NoticeID, n.moratoriumEnd())}
 	case PhaseEnded:
-		return &RuleError{ruleConditionC, fmt.Sprintf("the protected period of notice %s ended at the end of %s; a fresh notice is needed", n.NoticeID, n.protectedEnd())}
+		return &RuleError{RuleConditionC, fmt.Sprintf("the protected period of notice %s ended at the end of %s; a fresh notice is needed", n.NoticeID, n.protectedEnd())}
 	}
 	return nil // PhaseProtected: A, B and C hold
 }
@@ -202,7 +202,7 @@ func exemptDisposalBreach(d Disposal, e *entryState, n *noticeState, regime Regi
 // and a *RuleError for an asset with no nomination.
 func (a *Asset) ChangeOwner(owner Party, changedOn, today Date) error {
 	if len(a.nominations) == 0 {
-		return ruleErr(ruleOwnerChange, "the asset has no nomination")
+		return ruleErr(RuleOwnerChange, "the asset has no nomination")
 	}
 	if owner.ID == "" {
 		return invalid("owner.id", "is required")

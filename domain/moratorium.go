@@ -156,13 +156,13 @@ func (a *Asset) ReceiveDisposalNotice(dn DisposalNotice, today Date) error {
 		return err
 	}
 	if a.entryOn(dn.ReceivedOn) == nil {
-		return ruleErr(ruleConditionA, fmt.Sprintf("the land was not listed on %s; a notice of a wish to dispose concerns listed land only", dn.ReceivedOn))
+		return ruleErr(RuleConditionA, fmt.Sprintf("the land was not listed on %s; a notice of a wish to dispose concerns listed land only", dn.ReceivedOn))
 	}
-	if err := a.checkOwner(dn.Owner, ruleConditionA, "give notice of a wish to dispose"); err != nil {
+	if err := a.checkOwner(dn.Owner, RuleConditionA, "give notice of a wish to dispose"); err != nil {
 		return err
 	}
 	if p := a.noticeOn(dn.ReceivedOn); p != nil && !dn.ReceivedOn.After(p.protectedEnd()) {
-		return ruleErr(ruleConditionC, fmt.Sprintf("the notice arrived inside the protected period of notice %s, which runs to the end of %s; no new moratorium can start in it", p.NoticeID, p.protectedEnd()))
+		return ruleErr(RuleConditionC, fmt.Sprintf("the notice arrived inside the protected period of notice %s, which runs to the end of %s; no new moratorium can start in it", p.NoticeID, p.protectedEnd()))
 	}
 	a.raise(DisposalNoticeReceived{AssetID: a.id, NoticeID: dn.ID, Regime: regime.ID, Owner: dn.Owner, ReceivedOn: dn.ReceivedOn})
 	return nil
@@ -196,7 +196,7 @@ func (a *Asset) ReceiveBidderRequest(r BidderRequest, today Date) error {
 	}
 	n := a.noticeOn(r.ReceivedOn)
 	if n == nil {
-		return ruleErr(ruleBidderRequest, fmt.Sprintf("no notice of a wish to dispose had been received by %s; there is no moratorium to join", r.ReceivedOn))
+		return ruleErr(RuleBidderRequest, fmt.Sprintf("no notice of a wish to dispose had been received by %s; there is no moratorium to join", r.ReceivedOn))
 	}
 	e := BidderRequestReceived{
 		AssetID:    a.id,
@@ -207,13 +207,13 @@ func (a *Asset) ReceiveBidderRequest(r BidderRequest, today Date) error {
 		Status:     RequestAccepted,
 	}
 	if err := n.regime.BidderEligible(r.Group); err != nil {
-		e.Status, e.Rule, e.Reason = RequestRejected, ruleCIG, err.Error()
+		e.Status, e.Rule, e.Reason = RequestRejected, RuleCIG, err.Error()
 		var rerr *RuleError
 		if errors.As(err, &rerr) {
 			e.Rule, e.Reason = rerr.Rule, rerr.Message
 		}
 	} else if r.ReceivedOn.After(n.interimEnd()) {
-		e.Status, e.Rule = RequestRejected, ruleConditionB
+		e.Status, e.Rule = RequestRejected, RuleConditionB
 		e.Reason = fmt.Sprintf("received on %s, after the interim moratorium ended at the end of %s", r.ReceivedOn, n.interimEnd())
 	}
 	a.raise(e)
@@ -248,10 +248,10 @@ func (a *Asset) SubmitBid(b Bid, today Date) error {
 	}
 	n := a.noticeOn(b.SubmittedOn)
 	if n == nil {
-		return ruleErr(ruleBids, fmt.Sprintf("no moratorium was running on %s", b.SubmittedOn))
+		return ruleErr(RuleBids, fmt.Sprintf("no moratorium was running on %s", b.SubmittedOn))
 	}
 	if p := n.phaseOn(b.SubmittedOn); p != PhaseInterim && p != PhaseFull {
-		return ruleErr(ruleBids, fmt.Sprintf("no moratorium was running on %s: the moratorium of notice %s ended at the end of %s", b.SubmittedOn, n.NoticeID, n.moratoriumEnd()))
+		return ruleErr(RuleBids, fmt.Sprintf("no moratorium was running on %s: the moratorium of notice %s ended at the end of %s", b.SubmittedOn, n.NoticeID, n.moratoriumEnd()))
 	}
 	if b.RequestID != "" {
 		r := a.request(b.RequestID)
@@ -259,7 +259,7 @@ func (a *Asset) SubmitBid(b Bid, today Date) error {
 			return fmt.Errorf("bidder request %s: %w", b.RequestID, ErrNotFound)
 		}
 		if r.Status != RequestAccepted {
-			return ruleErr(ruleCIG, fmt.Sprintf("bidder request %s was rejected", b.RequestID))
+			return ruleErr(RuleCIG, fmt.Sprintf("bidder request %s was rejected", b.RequestID))
 		}
 	}
 	a.raise(BidSubmitted{
@@ -288,7 +288,7 @@ func (a *Asset) ChangeBidStatus(id string, status BidStatus, on, today Date) err
 		return invalid("status", fmt.Sprintf("status %q cannot be set", status))
 	}
 	if b.status != BidSubmittedStatus {
-		return ruleErr(ruleBids, fmt.Sprintf("bid %s is already %s", id, b.status))
+		return ruleErr(RuleBids, fmt.Sprintf("bid %s is already %s", id, b.status))
 	}
 	if err := checkDay("changed_on", on, today); err != nil {
 		return err
@@ -311,7 +311,7 @@ func (a *Asset) RecordMoratoriumOutcome(noticeID string, outcome MoratoriumOutco
 		return fmt.Errorf("disposal notice %s: %w", noticeID, ErrNotFound)
 	}
 	if n.outcome != nil {
-		return ruleErr(ruleBids, fmt.Sprintf("the outcome of notice %s is already recorded: %s", noticeID, n.outcome.Outcome))
+		return ruleErr(RuleBids, fmt.Sprintf("the outcome of notice %s is already recorded: %s", noticeID, n.outcome.Outcome))
 	}
 	if err := checkDay("outcome_on", on, today); err != nil {
 		return err
@@ -352,7 +352,7 @@ func (a *Asset) RecordMoratoriumOutcome(noticeID string, outcome MoratoriumOutco
 		return invalid("outcome", fmt.Sprintf("unknown outcome %q", outcome))
 	}
 	if missing != "" {
-		return ruleErr(ruleBids, missing)
+		return ruleErr(RuleBids, missing)
 	}
 	a.raise(MoratoriumOutcomeRecorded{AssetID: a.id, NoticeID: noticeID, Outcome: outcome, OutcomeOn: on})
 	return nil

@@ -170,13 +170,13 @@ func (a *Asset) ReceiveNomination(n Nomination, today Date) error {
 	}
 	switch n.Nominator.Kind {
 	case Individual, PublicBody, OtherCompany:
-		return ruleErr(ruleWhoMayNominate, fmt.Sprintf("a body of kind %s cannot make a community nomination", n.Nominator.Kind))
+		return ruleErr(RuleWhoMayNominate, fmt.Sprintf("a body of kind %s cannot make a community nomination", n.Nominator.Kind))
 	}
 	if p := a.pendingNomination(); p != nil {
-		return ruleErr(ruleDecision, fmt.Sprintf("nomination %s received on %s still awaits a decision", p.NominationID, p.ReceivedOn))
+		return ruleErr(RuleDecision, fmt.Sprintf("nomination %s received on %s still awaits a decision", p.NominationID, p.ReceivedOn))
 	}
 	if e := a.currentEntry(); e != nil && !n.ReceivedOn.After(e.lastDay()) {
-		return ruleErr(ruleListed, fmt.Sprintf("the land is already listed, until the end of %s", e.lastDay()))
+		return ruleErr(RuleListed, fmt.Sprintf("the land is already listed, until the end of %s", e.lastDay()))
 	}
 	a.raise(NominationReceived{
 		AssetID:      a.id,
@@ -212,7 +212,7 @@ func validateNomination(n Nomination) error {
 	}
 	for _, r := range required {
 		if r.value == "" {
-			return invalid(r.field, "is required ("+ruleNominationForm+")")
+			return invalid(r.field, "is required ("+RuleNominationForm+")")
 		}
 	}
 	if !n.Land.Use.valid() {
@@ -259,7 +259,7 @@ func (a *Asset) DecideNomination(id string, d Decision, today Date) error {
 		return fmt.Errorf("nomination %s: %w", id, ErrNotFound)
 	}
 	if n.decided != nil {
-		return ruleErr(ruleDecision, fmt.Sprintf("nomination %s was already decided on %s", id, n.decided.DecidedOn))
+		return ruleErr(RuleDecision, fmt.Sprintf("nomination %s was already decided on %s", id, n.decided.DecidedOn))
 	}
 	switch d.Outcome {
 	case Listed, PartlyListed, NotListed:
@@ -267,7 +267,7 @@ func (a *Asset) DecideNomination(id string, d Decision, today Date) error {
 		return invalid("outcome", fmt.Sprintf("unknown outcome %q", d.Outcome))
 	}
 	if d.Outcome != Listed && d.Reasons == "" {
-		return invalid("reasons", "written reasons are required ("+ruleDecision+")")
+		return invalid("reasons", "written reasons are required ("+RuleDecision+")")
 	}
 	if d.Outcome == PartlyListed && d.ListedPart == "" {
 		return invalid("listed_part", "is required for a partial listing")

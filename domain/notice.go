@@ -94,7 +94,7 @@ func (a *Asset) checkNoticeSubject(n Notice) error {
 			return fmt.Errorf("bidder request %s: %w", n.Subject, ErrNotFound)
 		}
 		if r.Status != RequestAccepted {
-			return ruleErr(rulePassRequest, fmt.Sprintf("bidder request %s was rejected; only a valid request is passed to the owner", r.RequestID))
+			return ruleErr(RulePassRequest, fmt.Sprintf("bidder request %s was rejected; only a valid request is passed to the owner", r.RequestID))
 		}
 		return checkNotBefore("given_on", n.GivenOn, r.ReceivedOn, "the request was received")
 	}
@@ -108,23 +108,23 @@ func (a *Asset) checkNominationNotice(n Notice, nom *nominationState) error {
 			return err
 		}
 		if nom.decided != nil && n.GivenOn.After(nom.decided.DecidedOn) {
-			return ruleErr(ruleConsultation, fmt.Sprintf("nomination %s was decided on %s; consultation happens while it is considered", nom.NominationID, nom.decided.DecidedOn))
+			return ruleErr(RuleConsultation, fmt.Sprintf("nomination %s was decided on %s; consultation happens while it is considered", nom.NominationID, nom.decided.DecidedOn))
 		}
 	case ListingNotice:
 		e := a.entry(nom.NominationID)
 		if e == nil {
-			return ruleErr(ruleListingNotice, fmt.Sprintf("nomination %s did not list the land", nom.NominationID))
+			return ruleErr(RuleListingNotice, fmt.Sprintf("nomination %s did not list the land", nom.NominationID))
 		}
 		return checkNotBefore("given_on", n.GivenOn, e.enteredOn, "the date of entry")
 	case UnsuccessfulNotice:
 		if nom.decided == nil || nom.decided.Outcome != NotListed {
-			return ruleErr(ruleDecision, fmt.Sprintf("nomination %s was not decided unsuccessful", nom.NominationID))
+			return ruleErr(RuleDecision, fmt.Sprintf("nomination %s was not decided unsuccessful", nom.NominationID))
 		}
 		return checkNotBefore("given_on", n.GivenOn, nom.decided.DecidedOn, "the decision")
 	case RemovalNotice:
 		e := a.entry(nom.NominationID)
 		if e == nil || !e.ended() {
-			return ruleErr(ruleRemovalNotice, fmt.Sprintf("the entry made by nomination %s has not been removed", nom.NominationID))
+			return ruleErr(RuleRemovalNotice, fmt.Sprintf("the entry made by nomination %s has not been removed", nom.NominationID))
 		}
 		return checkNotBefore("given_on", n.GivenOn, e.endedOn(), "the removal")
 	}

@@ -63,9 +63,9 @@ func Localism2012() Regime {
 		InterimMoratorium:  TimeLimit{Weeks(6), "s.95(6)"},
 		FullMoratorium:     TimeLimit{Months(6), "s.95(6)"},
 		ProtectedPeriod:    TimeLimit{Months(18), "s.95(6)"},
-		CompensationClaim:  TimeLimit{WeeksAfter(13), ruleCompClaimTime},
-		CompensationReview: TimeLimit{Weeks(8), ruleCompReview},
-		CompensationAppeal: TimeLimit{DaysAfter(28), ruleCompAppeal},
+		CompensationClaim:  TimeLimit{WeeksAfter(13), RuleCompClaimTime},
+		CompensationReview: TimeLimit{Weeks(8), RuleCompReview},
+		CompensationAppeal: TimeLimit{DaysAfter(28), RuleCompAppeal},
 		NominatorEligible:  localismNominatorEligible,
 		BidderEligible:     localismBidderEligible,
 		LandExcluded:       localismLandExcluded,
@@ -77,22 +77,22 @@ func Localism2012() Regime {
 func localismNominatorEligible(b Body) error {
 	switch b.Kind {
 	case Individual, PublicBody, OtherCompany:
-		return ruleErr(ruleWhoMayNominate, fmt.Sprintf("a body of kind %s cannot make a community nomination", b.Kind))
+		return ruleErr(RuleWhoMayNominate, fmt.Sprintf("a body of kind %s cannot make a community nomination", b.Kind))
 	case ParishCouncil:
 		if !b.LocalConnection {
-			return ruleErr(ruleWhoMayNominate, "a parish council may nominate only land in its parish or an adjoining parish or unparished area")
+			return ruleErr(RuleWhoMayNominate, "a parish council may nominate only land in its parish or an adjoining parish or unparished area")
 		}
 		return nil
 	case UnincorporatedBody:
 		if b.LocalElectorMembers < 21 {
-			return ruleErr(ruleEligibleBody, fmt.Sprintf("an unincorporated body needs at least 21 members who are local electors, has %d", b.LocalElectorMembers))
+			return ruleErr(RuleEligibleBody, fmt.Sprintf("an unincorporated body needs at least 21 members who are local electors, has %d", b.LocalElectorMembers))
 		}
 	}
 	if nonDistributing(b.Kind) && b.DistributesSurplus {
-		return ruleErr(ruleEligibleBody, fmt.Sprintf("a body of kind %s must not distribute any surplus to its members", b.Kind))
+		return ruleErr(RuleEligibleBody, fmt.Sprintf("a body of kind %s must not distribute any surplus to its members", b.Kind))
 	}
 	if !b.LocalConnection {
-		return ruleErr(ruleLocalConnection, "the body has no local connection with the council's area or a neighbouring area")
+		return ruleErr(RuleLocalConnection, "the body has no local connection with the council's area or a neighbouring area")
 	}
 	return nil
 }
@@ -104,13 +104,13 @@ func localismBidderEligible(b Body) error {
 	switch b.Kind {
 	case ParishCouncil, Charity, CommunityInterestCompany, CompanyLimitedByGuarantee, CooperativeSociety:
 	default:
-		return ruleErr(ruleCIG, fmt.Sprintf("a body of kind %s is not a community interest group", b.Kind))
+		return ruleErr(RuleCIG, fmt.Sprintf("a body of kind %s is not a community interest group", b.Kind))
 	}
 	if nonDistributing(b.Kind) && b.DistributesSurplus {
-		return ruleErr(ruleCIG, fmt.Sprintf("a body of kind %s must not distribute any surplus to its members", b.Kind))
+		return ruleErr(RuleCIG, fmt.Sprintf("a body of kind %s must not distribute any surplus to its members", b.Kind))
 	}
 	if !b.LocalConnection {
-		return ruleErr(ruleCIG, "the group has no local connection with the council's area or a neighbouring area")
+		return ruleErr(RuleCIG, "the group has no local connection with the council's area or a neighbouring area")
 	}
 	return nil
 }
@@ -123,11 +123,11 @@ func nonDistributing(k BodyKind) bool {
 func localismLandExcluded(u LandUse) error {
 	switch u {
 	case Residence:
-		return ruleErr(ruleExcludedLand, "a residence and land connected with it cannot be listed")
+		return ruleErr(RuleExcludedLand, "a residence and land connected with it cannot be listed")
 	case CaravanSite:
-		return ruleErr(ruleExcludedLand, "a caravan site needing a site licence cannot be listed")
+		return ruleErr(RuleExcludedLand, "a caravan site needing a site licence cannot be listed")
 	case OperationalLand:
-		return ruleErr(ruleExcludedLand, "operational land of a statutory undertaker cannot be listed")
+		return ruleErr(RuleExcludedLand, "operational land of a statutory undertaker cannot be listed")
 	}
 	return nil // partly residential land, such as a pub with a flat above, may be listed
 }
@@ -204,7 +204,7 @@ func (rs Regimes) RegimeFor(d Date) (Regime, error) {
 			return rs.list[i], nil
 		}
 	}
-	return Regime{}, ruleErr(ruleCommencement, fmt.Sprintf("no regime was in force on %s: the regime began on 21 September 2012", d))
+	return Regime{}, ruleErr(RuleCommencement, fmt.Sprintf("no regime was in force on %s: the regime began on 21 September 2012", d))
 }
 
 // ByID returns the regime with the given id, and whether it is known.

@@ -26,7 +26,7 @@ func (a *Asset) RemoveFromList(r Removal, today Date) error {
 	}
 	e := a.currentEntry()
 	if e == nil {
-		return ruleErr(ruleRemoval, "the land is not on the list")
+		return ruleErr(RuleRemoval, "the land is not on the list")
 	}
 	if err := checkNotBefore("removed_on", r.RemovedOn, e.enteredOn.AddDays(1), "the day after the date of entry"); err != nil {
 		return err
@@ -56,7 +56,7 @@ func (a *Asset) checkRemovalGround(e *entryState, r Removal) error {
 			return fmt.Errorf("review %q: %w", r.Ref, ErrNotFound)
 		}
 		if rv.NominationID != e.nominationID || rv.decided == nil || rv.decided.Outcome != ReviewOverturned {
-			return ruleErr(ruleReview, fmt.Sprintf("review %s did not decide that this listing should be removed", r.Ref))
+			return ruleErr(RuleReview, fmt.Sprintf("review %s did not decide that this listing should be removed", r.Ref))
 		}
 		return checkNotBefore("removed_on", r.RemovedOn, rv.decided.DecidedOn, "the review decision")
 	case RemovedOnAppeal:
@@ -66,12 +66,12 @@ func (a *Asset) checkRemovalGround(e *entryState, r Removal) error {
 		}
 		rv := a.review(ap.ReviewID)
 		if rv == nil || rv.NominationID != e.nominationID || ap.decided == nil || ap.decided.Outcome != AppealAllowed {
-			return ruleErr(ruleRemoval+"(c)(i)", fmt.Sprintf("appeal %s was not allowed against this listing", ap.CaseNumber))
+			return ruleErr(RuleRemoval+"(c)(i)", fmt.Sprintf("appeal %s was not allowed against this listing", ap.CaseNumber))
 		}
 		return checkNotBefore("removed_on", r.RemovedOn, ap.decided.DecidedOn, "the tribunal's decision")
 	case RemovedNoCommunityValue:
 		if r.Reasons == "" {
-			return invalid("reasons", "written reasons are required ("+ruleRemovalNotice+")")
+			return invalid("reasons", "written reasons are required ("+RuleRemovalNotice+")")
 		}
 		return nil
 	case RemovedOnRelevantDisposal:
@@ -80,7 +80,7 @@ func (a *Asset) checkRemovalGround(e *entryState, r Removal) error {
 			return fmt.Errorf("disposal %q: %w", r.Ref, ErrNotFound)
 		}
 		if d.Kind != RelevantDisposal || d.DisposedOn.Before(e.enteredOn) {
-			return ruleErr(ruleRemoval+"(b)", fmt.Sprintf("disposal %s is not a relevant disposal of the listed land; exempt disposals do not remove a listing", r.Ref))
+			return ruleErr(RuleRemoval+"(b)", fmt.Sprintf("disposal %s is not a relevant disposal of the listed land; exempt disposals do not remove a listing", r.Ref))
 		}
 		return checkNotBefore("removed_on", r.RemovedOn, d.DisposedOn, "the disposal")
 	case RemovedOnExpiry:

@@ -77,16 +77,16 @@ func (a *Asset) RequestReview(r ReviewRequest, today Date) error {
 	e := a.entryOn(r.ReceivedOn)
 	if e == nil {
 		if len(a.entries) == 0 {
-			return ruleErr(ruleReview, "the land has never been listed; only a listing can be reviewed")
+			return ruleErr(RuleReview, "the land has never been listed; only a listing can be reviewed")
 		}
-		return ruleErr(ruleReview, fmt.Sprintf("the land was not listed on %s", r.ReceivedOn))
+		return ruleErr(RuleReview, fmt.Sprintf("the land was not listed on %s", r.ReceivedOn))
 	}
-	if err := a.checkOwner(r.Requester, ruleReview, "ask for a review"); err != nil {
+	if err := a.checkOwner(r.Requester, RuleReview, "ask for a review"); err != nil {
 		return err
 	}
 	for _, rv := range a.reviews {
 		if rv.NominationID == e.nominationID {
-			return ruleErr(ruleReview, fmt.Sprintf("review %s of this listing was already requested", rv.ReviewID))
+			return ruleErr(RuleReview, fmt.Sprintf("review %s of this listing was already requested", rv.ReviewID))
 		}
 	}
 	if end, started := e.reviewWindowEnd(); started && r.ReceivedOn.After(end) {
@@ -106,7 +106,7 @@ func (a *Asset) RequestReview(r ReviewRequest, today Date) error {
 // checkOwner refuses a party that is not the recorded owner.
 func (a *Asset) checkOwner(p Party, rule, what string) error {
 	if a.owner.IsZero() {
-		return ruleErr(ruleOwner, "no owner is recorded for the land; record the owner first (Regs reg 19)")
+		return ruleErr(RuleOwner, "no owner is recorded for the land; record the owner first (Regs reg 19)")
 	}
 	if p.ID == "" || p.ID != a.owner.ID {
 		return ruleErr(rule, fmt.Sprintf("only the owner (%s) may %s", a.owner.Name, what))
@@ -141,7 +141,7 @@ func (a *Asset) ExtendReviewWindow(nominationID string, until, extendedOn, today
 	}
 	for _, rv := range a.reviews {
 		if rv.NominationID == nominationID {
-			return ruleErr(ruleReview, fmt.Sprintf("review %s of this listing was already requested", rv.ReviewID))
+			return ruleErr(RuleReview, fmt.Sprintf("review %s of this listing was already requested", rv.ReviewID))
 		}
 	}
 	a.raise(ReviewRequestWindowExtended{AssetID: a.id, NominationID: nominationID, Until: until, ExtendedOn: extendedOn})
@@ -157,7 +157,7 @@ func (a *Asset) AgreeReviewDecisionPeriod(id string, until, agreedOn, today Date
 		return fmt.Errorf("review %s: %w", id, ErrNotFound)
 	}
 	if r.decided != nil {
-		return ruleErr(ruleReviewProcedure, fmt.Sprintf("review %s was already decided", id))
+		return ruleErr(RuleReviewProcedure, fmt.Sprintf("review %s was already decided", id))
 	}
 	if err := checkDay("agreed_on", agreedOn, today); err != nil {
 		return err
@@ -191,7 +191,7 @@ func (a *Asset) DecideReview(id string, d ReviewDecision, today Date) error {
 		return fmt.Errorf("review %s: %w", id, ErrNotFound)
 	}
 	if r.decided != nil {
-		return ruleErr(ruleReviewProcedure, fmt.Sprintf("review %s was already decided on %s", id, r.decided.DecidedOn))
+		return ruleErr(RuleReviewProcedure, fmt.Sprintf("review %s was already decided on %s", id, r.decided.DecidedOn))
 	}
 	if d.Outcome != ReviewUpheld && d.Outcome != ReviewOverturned {
 		return invalid("outcome", fmt.Sprintf("unknown outcome %q", d.Outcome))
@@ -250,20 +250,20 @@ func (a *Asset) LodgeAppeal(ap Appeal, today Date) error {
 		return fmt.Errorf("review %s: %w", ap.ReviewID, ErrNotFound)
 	}
 	if r.decided == nil {
-		return ruleErr(ruleAppeal, fmt.Sprintf("review %s has not been decided", r.ReviewID))
+		return ruleErr(RuleAppeal, fmt.Sprintf("review %s has not been decided", r.ReviewID))
 	}
 	if r.decided.Outcome != ReviewUpheld {
-		return ruleErr(ruleAppeal, fmt.Sprintf("review %s decided the land should not be listed; there is no listing to appeal", r.ReviewID))
+		return ruleErr(RuleAppeal, fmt.Sprintf("review %s decided the land should not be listed; there is no listing to appeal", r.ReviewID))
 	}
 	if err := checkNotBefore("lodged_on", ap.LodgedOn, r.decided.SentOn, "the review decision was sent"); err != nil {
 		return err
 	}
-	if err := a.checkOwner(ap.Appellant, ruleAppeal, "appeal"); err != nil {
+	if err := a.checkOwner(ap.Appellant, RuleAppeal, "appeal"); err != nil {
 		return err
 	}
 	for _, other := range a.appeals {
 		if other.ReviewID == ap.ReviewID {
-			return ruleErr(ruleAppeal, fmt.Sprintf("review %s was already appealed (%s)", ap.ReviewID, other.CaseNumber))
+			return ruleErr(RuleAppeal, fmt.Sprintf("review %s was already appealed (%s)", ap.ReviewID, other.CaseNumber))
 		}
 	}
 	if end := r.regime.Appeal.End(r.decided.SentOn); ap.LodgedOn.After(end) && !ap.TimeExtended {
@@ -290,7 +290,7 @@ func (a *Asset) DecideAppeal(id string, outcome AppealOutcome, decidedOn, today 
 		return fmt.Errorf("appeal %s: %w", id, ErrNotFound)
 	}
 	if ap.decided != nil {
-		return ruleErr(ruleAppeal, fmt.Sprintf("appeal %s was already decided on %s", ap.CaseNumber, ap.decided.DecidedOn))
+		return ruleErr(RuleAppeal, fmt.Sprintf("appeal %s was already decided on %s", ap.CaseNumber, ap.decided.DecidedOn))
 	}
 	switch outcome {
 	case AppealAllowed, AppealDismissed, AppealWithdrawn:

@@ -16,32 +16,8 @@ import (
 // groups (reasons, evidence, terms, a breach's explanation) is left out; the
 // asset view carries the council's reasons for a decision.
 
-// Citations of the timeline. They repeat domain/rules.go, whose constants are
-// unexported; a citation found wrong there must be corrected here too.
-// Periods are cited from the regime's TimeLimits instead, which are exported.
-const (
-	citeDecision           = "s.90"
-	citeListingNotice      = "s.91, Regs reg 9"
-	citeRemovalNotice      = "s.92, Regs reg 9"
-	citeConsultation       = "Regs reg 8" // (check)
-	citeReview             = "s.92"
-	citeAppeal             = "Regs reg 11"
-	citeAppealAllowed      = "Regs reg 2(c)(i)"
-	citeNoCommunityValue   = "Regs reg 2(c)(ii)"
-	citeRelevantDisposalRm = "Regs reg 2(b)"
-	citeConditionA         = "s.95(2)" // (check)
-	citeBidderRequest      = "s.95(3), Regs reg 12"
-	citePublicity          = "s.97"
-	citePassRequest        = "s.98"
-	citeRelevantDisposal   = "s.96"
-	citeDisposal           = "s.95(1)"
-	citeIneffective        = "Regs reg 21" // (check)
-	citeBids               = "registry practice"
-	citeOwnerChange        = "Regs reg 19"
-	citeCompensation       = "s.99, Regs reg 14"
-	citeCompReview         = "Regs reg 16"
-	citeCompAppeal         = "Regs reg 17" // (check)
-)
+// Citations come from domain/rules.go, the one place a citation is
+// corrected; periods are cited from the regime's TimeLimits.
 
 // timelineEntry renders r, the last event folded into a.
 func timelineEntry(r Recorded, a *domain.Asset, regimes domain.Regimes, known map[string]bool) TimelineEntry {
@@ -136,7 +112,7 @@ func describeDecision(e domain.NominationDecided, a *domain.Asset, rg domain.Reg
 		rule = rg.UnsuccessfulEntry.Rule
 		fmt.Fprintf(&b, "The council decided not to list the land and gave the nominator its written reasons (%s). "+
 			"The land goes on the list of unsuccessful nominations%s until %s (%s).",
-			citeDecision, entered, date(rg.UnsuccessfulEntry.End(e.EnteredOn)), rule)
+			domain.RuleDecision, entered, date(rg.UnsuccessfulEntry.End(e.EnteredOn)), rule)
 	case domain.PartlyListed:
 		rule = rg.Listing.Rule
 		fmt.Fprintf(&b, "The council listed part of the land%s. It stays on the list until %s (%s).",
@@ -160,23 +136,23 @@ func describeNotice(e domain.NoticeGiven, a *domain.Asset) (string, string) {
 	how := methodWords(e.Method)
 	switch e.Kind {
 	case domain.ConsultationNotice:
-		return sentence("The council told %s %s that it is considering the nomination (%s).", to, how, citeConsultation), citeConsultation
+		return sentence("The council told %s %s that it is considering the nomination (%s).", to, how, domain.RuleConsultation), domain.RuleConsultation
 	case domain.ListingNotice:
-		text := sentence("The council gave notice of the listing to %s %s, explaining what listing means and the right to a review (%s).", to, how, citeListingNotice)
+		text := sentence("The council gave notice of the listing to %s %s, explaining what listing means and the right to a review (%s).", to, how, domain.RuleListingNotice)
 		for _, en := range a.Entries() {
 			if en.NominationID == e.Subject && !en.ReviewWindowEnds.IsZero() {
 				text += sentence(" The owner may ask for a review until %s.", date(en.ReviewWindowEnds))
 			}
 		}
-		return text, citeListingNotice
+		return text, domain.RuleListingNotice
 	case domain.UnsuccessfulNotice:
-		return sentence("The council gave the nominator its written reasons for not listing the land, %s (%s).", how, citeDecision), citeDecision
+		return sentence("The council gave the nominator its written reasons for not listing the land, %s (%s).", how, domain.RuleDecision), domain.RuleDecision
 	case domain.RemovalNotice:
-		return sentence("The council gave notice of the removal from the list, with its reasons, to %s %s (%s).", to, how, citeRemovalNotice), citeRemovalNotice
+		return sentence("The council gave notice of the removal from the list, with its reasons, to %s %s (%s).", to, how, domain.RuleRemovalNotice), domain.RuleRemovalNotice
 	case domain.MoratoriumPublicity:
-		return sentence("The council publicised the owner's notice of a wish to sell in the area %s (%s).", how, citePublicity), citePublicity
+		return sentence("The council publicised the owner's notice of a wish to sell in the area %s (%s).", how, domain.RulePublicity), domain.RulePublicity
 	case domain.BidderRequestPassing:
-		return sentence("The council passed the community group's request to be treated as a potential bidder to the owner %s (%s).", how, citePassRequest), citePassRequest
+		return sentence("The council passed the community group's request to be treated as a potential bidder to the owner %s (%s).", how, domain.RulePassRequest), domain.RulePassRequest
 	}
 	return sentence("The council gave a written notice to %s %s.", to, how), ""
 }
@@ -201,7 +177,7 @@ func describeReview(e domain.Event, a *domain.Asset, rg domain.Regime) (string, 
 			hearing = ", with an oral hearing"
 		}
 		return sentence("The owner asked for a review of the listing%s (%s). A senior officer who took no part in the decision must decide by %s; the land stays listed meanwhile (%s).",
-			hearing, citeReview, date(due), rg.ReviewDecision.Rule), citeReview
+			hearing, domain.RuleReview, date(due), rg.ReviewDecision.Rule), domain.RuleReview
 	case domain.ReviewRequestWindowExtended:
 		rule := rg.ReviewRequest.Rule
 		return sentence("The council allowed the owner until %s to ask for a review of the listing (%s).", date(e.Until), rule), rule
@@ -211,15 +187,15 @@ func describeReview(e domain.Event, a *domain.Asset, rg domain.Regime) (string, 
 	case domain.ReviewDecided:
 		var text string
 		if e.Outcome == domain.ReviewOverturned {
-			text = sentence("The review decided that the land should not have been listed: it is to be removed from the list (%s).", citeReview)
+			text = sentence("The review decided that the land should not have been listed: it is to be removed from the list (%s).", domain.RuleReview)
 		} else {
 			text = sentence("The review upheld the listing: the land stays on the list (%s). The decision was sent on %s; the owner may appeal to the First-tier Tribunal until %s (%s).",
-				citeReview, date(e.SentOn), date(rg.Appeal.End(e.SentOn)), rg.Appeal.Rule)
+				domain.RuleReview, date(e.SentOn), date(rg.Appeal.End(e.SentOn)), rg.Appeal.Rule)
 		}
 		if r, ok := review(e.ReviewID); ok && r.DecidedLate {
 			text += sentence(" The decision came after the time allowed, which ended on %s; it is still valid.", date(r.DueOn))
 		}
-		return text, citeReview
+		return text, domain.RuleReview
 	case domain.ReviewDecisionOverdue:
 		rule := rg.ReviewDecision.Rule
 		return sentence("The review was not decided by %s, the end of the time allowed: it is now overdue. The land stays listed (%s).", date(e.DueOn), rule), rule
@@ -229,7 +205,7 @@ func describeReview(e domain.Event, a *domain.Asset, rg domain.Regime) (string, 
 			extended = " The tribunal extended the time for appealing."
 		}
 		return sentence("The owner appealed to the First-tier Tribunal (General Regulatory Chamber) against the review decision, case %s (%s). The land stays listed while the appeal is decided.%s",
-			caseNumber(e.CaseNumber), citeAppeal, extended), citeAppeal
+			caseNumber(e.CaseNumber), domain.RuleAppeal, extended), domain.RuleAppeal
 	case domain.AppealDecided:
 		cn := ""
 		for _, ap := range a.Appeals() {
@@ -239,11 +215,11 @@ func describeReview(e domain.Event, a *domain.Asset, rg domain.Regime) (string, 
 		}
 		switch e.Outcome {
 		case domain.AppealAllowed:
-			return sentence("The tribunal allowed the appeal, case %s: the land should not be listed and is to be removed from the list (%s).", caseNumber(cn), citeAppealAllowed), citeAppealAllowed
+			return sentence("The tribunal allowed the appeal, case %s: the land should not be listed and is to be removed from the list (%s).", caseNumber(cn), domain.RuleAppealAllowed), domain.RuleAppealAllowed
 		case domain.AppealWithdrawn:
-			return sentence("The appeal, case %s, was withdrawn: the land stays listed (%s).", caseNumber(cn), citeAppeal), citeAppeal
+			return sentence("The appeal, case %s, was withdrawn: the land stays listed (%s).", caseNumber(cn), domain.RuleAppeal), domain.RuleAppeal
 		}
-		return sentence("The tribunal dismissed the appeal, case %s: the land stays listed (%s).", caseNumber(cn), citeAppeal), citeAppeal
+		return sentence("The tribunal dismissed the appeal, case %s: the land stays listed (%s).", caseNumber(cn), domain.RuleAppeal), domain.RuleAppeal
 	}
 	return "", ""
 }
@@ -252,13 +228,13 @@ func describeRemoval(e domain.RemovedFromList, rg domain.Regime) (string, string
 	var why, rule string
 	switch e.Reason {
 	case domain.RemovedOnReview:
-		why, rule = "a review decided that it should not have been listed", citeReview
+		why, rule = "a review decided that it should not have been listed", domain.RuleReview
 	case domain.RemovedOnAppeal:
-		why, rule = "the tribunal allowed the owner's appeal", citeAppealAllowed
+		why, rule = "the tribunal allowed the owner's appeal", domain.RuleAppealAllowed
 	case domain.RemovedNoCommunityValue:
-		why, rule = "the council no longer considers it of community value", citeNoCommunityValue
+		why, rule = "the council no longer considers it of community value", domain.RuleNoCommunityValue
 	case domain.RemovedOnRelevantDisposal:
-		why, rule = "it was sold or let on a long lease in a relevant disposal", citeRelevantDisposalRm
+		why, rule = "it was sold or let on a long lease in a relevant disposal", domain.RuleRelevantDisposalRm
 	case domain.RemovedOnExpiry:
 		why, rule = "its "+periodWords(rg.Listing.Period)+" on the list ended", rg.Listing.Rule
 	default:
@@ -283,7 +259,7 @@ func describeMoratorium(e domain.Event, a *domain.Asset, rg domain.Regime) (stri
 		got := e.ReceivedOn
 		return sentence("The owner gave notice of a wish to sell. Interim moratorium until %s, full moratorium (if a community group asks to bid) until %s, protected period until %s (%s). "+
 			"Until the interim moratorium ends, community groups may ask to be treated as potential bidders, and the owner may sell only to a community group.",
-			date(rg.InterimMoratorium.End(got)), date(rg.FullMoratorium.End(got)), date(rg.ProtectedPeriod.End(got)), citeConditionA), citeConditionA
+			date(rg.InterimMoratorium.End(got)), date(rg.FullMoratorium.End(got)), date(rg.ProtectedPeriod.End(got)), domain.RuleConditionA), domain.RuleConditionA
 	case domain.BidderRequestReceived:
 		m, _ := moratorium(a, e.NoticeID)
 		if e.Status == domain.RequestAccepted {
@@ -292,11 +268,11 @@ func describeMoratorium(e domain.Event, a *domain.Asset, rg domain.Regime) (stri
 				full = rg.FullMoratorium.End(m.Notice.ReceivedOn)
 			}
 			return sentence("%s asked to be treated as a potential bidder. The full moratorium runs until %s: until then the owner may sell only to a community group (%s).",
-				capitalise(bodyName(e.Group)), date(full), citeBidderRequest), citeBidderRequest
+				capitalise(bodyName(e.Group)), date(full), domain.RuleBidderRequest), domain.RuleBidderRequest
 		}
 		rule := e.Rule
 		if rule == "" {
-			rule = citeBidderRequest
+			rule = domain.RuleBidderRequest
 		}
 		return sentence("A request to be treated as a potential bidder from %s was rejected: %s. It is recorded and starts nothing (%s).",
 			bodyName(e.Group), rejection(e, m, rg), rule), rule
@@ -358,7 +334,7 @@ func describeSale(e domain.Event, a *domain.Asset, rg domain.Regime, known map[s
 	case domain.BidSubmitted:
 		_, reqs, _ := bid(e.BidID)
 		return sentence("%s made a bid of %s for the land during the moratorium (%s).",
-			capitalise(bidderName(e, reqs, known)), pounds(e.AmountPence), citeBids), citeBids
+			capitalise(bidderName(e, reqs, known)), pounds(e.AmountPence), domain.RuleBids), domain.RuleBids
 	case domain.BidStatusChanged:
 		b, reqs, ok := bid(e.BidID)
 		what := "A bid"
@@ -369,9 +345,9 @@ func describeSale(e domain.Event, a *domain.Asset, rg domain.Regime, known map[s
 		if status == "" {
 			status = "changed"
 		}
-		return sentence("%s was %s (%s).", what, status, citeBids), citeBids
+		return sentence("%s was %s (%s).", what, status, domain.RuleBids), domain.RuleBids
 	case domain.MoratoriumOutcomeRecorded:
-		return sentence("The outcome of the owner's notice of a wish to sell: %s (%s).", outcomeWords(e.Outcome), citeBids), citeBids
+		return sentence("The outcome of the owner's notice of a wish to sell: %s (%s).", outcomeWords(e.Outcome), domain.RuleBids), domain.RuleBids
 	case domain.DisposalRecorded:
 		to := ""
 		if n := buyerName(e, known); n != "" {
@@ -386,18 +362,18 @@ func describeSale(e domain.Event, a *domain.Asset, rg domain.Regime, known map[s
 			text = sentence("The land changed hands%s on %s in an exempt disposal (%s), which the moratorium rules do not catch and which does not remove the listing (%s).",
 				to, date(e.DisposedOn), exemptionWords(e.Exemption), rule)
 		} else {
-			rule = citeDisposal
-			text = sentence("The land was sold, or let on a lease of 25 years or more,%s on %s: a relevant disposal (%s).", to, date(e.DisposedOn), citeRelevantDisposal)
+			rule = domain.RuleDisposal
+			text = sentence("The land was sold, or let on a lease of 25 years or more,%s on %s: a relevant disposal (%s).", to, date(e.DisposedOn), domain.RuleRelevantDisposal)
 			if !e.InBreach {
-				text += sentence(" It met the conditions for selling listed land (%s).", citeDisposal)
+				text += sentence(" It met the conditions for selling listed land (%s).", domain.RuleDisposal)
 			}
 		}
 		if e.InBreach {
 			rule = e.Rule
 			if rule == "" {
-				rule = citeDisposal
+				rule = domain.RuleDisposal
 			}
-			text += sentence(" The registry flags it as made in breach of the rules on selling listed land (%s): such a disposal may be ineffective, which is for the courts to decide (%s).", rule, citeIneffective)
+			text += sentence(" The registry flags it as made in breach of the rules on selling listed land (%s): such a disposal may be ineffective, which is for the courts to decide (%s).", rule, domain.RuleIneffective)
 		}
 		return text, rule
 	case domain.OwnerChanged:
@@ -405,7 +381,7 @@ func describeSale(e domain.Event, a *domain.Asset, rg domain.Regime, known map[s
 		if name == "" {
 			name = PrivateOwner
 		}
-		return sentence("The council was told that the land has a new owner: %s (%s).", name, citeOwnerChange), citeOwnerChange
+		return sentence("The council was told that the land has a new owner: %s (%s).", name, domain.RuleOwnerChange), domain.RuleOwnerChange
 	}
 	return "", ""
 }
@@ -437,21 +413,21 @@ func describeCompensation(e domain.Event, a *domain.Asset, known map[string]bool
 		for _, p := range e.Parts {
 			total += p.AmountPence
 		}
-		return sentence("%s claimed compensation%s for loss or expense caused by the listing (%s).", who, amount(e.ClaimID, " of ", total), citeCompensation), citeCompensation
+		return sentence("%s claimed compensation%s for loss or expense caused by the listing (%s).", who, amount(e.ClaimID, " of ", total), domain.RuleCompensation), domain.RuleCompensation
 	case domain.CompensationDecided:
 		c, _ := claim(e.ClaimID)
 		return sentence("The council decided the compensation claim%s (%s). The claimant may ask for a review until %s (%s).",
-			amount(e.ClaimID, ": it awarded ", e.AwardPence), citeCompensation, date(c.ReviewWindowEnds), citeCompReview), citeCompensation
+			amount(e.ClaimID, ": it awarded ", e.AwardPence), domain.RuleCompensation, date(c.ReviewWindowEnds), domain.RuleCompReview), domain.RuleCompensation
 	case domain.CompensationReviewRequested:
-		return sentence("The claimant asked the council to review its compensation decision (%s).", citeCompReview), citeCompReview
+		return sentence("The claimant asked the council to review its compensation decision (%s).", domain.RuleCompReview), domain.RuleCompReview
 	case domain.CompensationReviewWindowExtended:
-		return sentence("The council allowed the claimant until %s to ask for a review of the compensation decision (%s).", date(e.Until), citeCompReview), citeCompReview
+		return sentence("The council allowed the claimant until %s to ask for a review of the compensation decision (%s).", date(e.Until), domain.RuleCompReview), domain.RuleCompReview
 	case domain.CompensationReviewDecided:
 		c, _ := claim(e.ClaimID)
 		return sentence("The council decided the review of the compensation claim%s (%s). The claimant may appeal to the First-tier Tribunal until %s (%s).",
-			amount(e.ClaimID, ": it awarded ", e.AwardPence), citeCompReview, date(c.AppealEnds), citeCompAppeal), citeCompReview
+			amount(e.ClaimID, ": it awarded ", e.AwardPence), domain.RuleCompReview, date(c.AppealEnds), domain.RuleCompAppeal), domain.RuleCompReview
 	case domain.CompensationAppealLodged:
-		return sentence("The claimant appealed to the First-tier Tribunal against the compensation review decision, case %s (%s).", caseNumber(e.CaseNumber), citeCompAppeal), citeCompAppeal
+		return sentence("The claimant appealed to the First-tier Tribunal against the compensation review decision, case %s (%s).", caseNumber(e.CaseNumber), domain.RuleCompAppeal), domain.RuleCompAppeal
 	case domain.CompensationAppealDecided:
 		outcome := "dismissed"
 		switch e.Outcome {
@@ -460,7 +436,7 @@ func describeCompensation(e domain.Event, a *domain.Asset, known map[string]bool
 		case domain.AppealWithdrawn:
 			outcome = "withdrawn"
 		}
-		return sentence("The compensation appeal was %s%s (%s).", outcome, amount(e.ClaimID, "; the award is ", e.AwardPence), citeCompAppeal), citeCompAppeal
+		return sentence("The compensation appeal was %s%s (%s).", outcome, amount(e.ClaimID, "; the award is ", e.AwardPence), domain.RuleCompAppeal), domain.RuleCompAppeal
 	}
 	return "", ""
 }
