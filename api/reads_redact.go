@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/projections"
 )
 
 // Redaction of personal data in raw events for the public.
@@ -35,7 +35,7 @@ import (
 //     address and public_body besides) - loses its id, name and address
 //     unless it is known to be an organisation: a public body, an id that is
 //     a community body's in the same stream, or an id in the form of an
-//     organisation identifier (see orgIDPattern).
+//     organisation identifier (see projections.IsOrganisationID).
 //  4. A community body (domain.Body) whose kind is "individual" loses its id
 //     and name; other bodies are organisations and stay.
 //
@@ -67,12 +67,6 @@ func partyRuleOf(key string) partyRule {
 
 // personalFields are what a party loses when it may not be named.
 func personalFields() []string { return []string{"id", "name", "address"} }
-
-// orgIDPattern matches organisation identifiers: the registry's "org-" or
-// "org:" ids, org-id.guide identifiers (GB-COH-01234567) and planning data
-// organisation codes (local-authority:MDS). It is the read models' pattern
-// (projections.PrivateOwner); keep the two alike.
-var orgIDPattern = regexp.MustCompile(`^(?:org[-:]\S+|[A-Z]{2}-[A-Z]{2,5}-\S+|(?:local-authority|government-organisation|public-authority|national-park-authority|development-corporation|regional-park-authority|parish-council):\S+)$`)
 
 // redactor removes personal data from the events of one stream.
 type redactor struct {
@@ -121,7 +115,7 @@ func (rd *redactor) organisation(p map[string]any) bool {
 		return true
 	}
 	id, _ := p["id"].(string)
-	return id != "" && (rd.bodies[id] || orgIDPattern.MatchString(id))
+	return id != "" && (rd.bodies[id] || projections.IsOrganisationID(id))
 }
 
 // redact returns event data with personal data removed and the JSON

@@ -99,7 +99,13 @@ const PrivateOwner = "a private owner"
 // privateBidder stands in for a bidder not known to be an organisation.
 const privateBidder = "a private bidder"
 
-// orgIDPattern matches organisation identifiers (see [PrivateOwner]).
+// IsOrganisationID reports whether id has the form of an organisation
+// identifier: the registry's "org-" ids, org-id.guide codes, planning data
+// organisation codes. It is the one rule by which public rows and the
+// redacted raw events decide that a party may be named (see [PrivateOwner]).
+func IsOrganisationID(id string) bool { return orgIDPattern.MatchString(id) }
+
+// orgIDPattern matches organisation identifiers (see [IsOrganisationID]).
 var orgIDPattern = regexp.MustCompile(`^(?:org[-:]\S+|[A-Z]{2}-[A-Z]{2,5}-\S+|(?:local-authority|government-organisation|public-authority|national-park-authority|development-corporation|regional-park-authority|parish-council):\S+)$`)
 
 // isOrganisation reports whether p may be named in public rows.
