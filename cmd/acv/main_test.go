@@ -236,3 +236,20 @@ func TestServeDemoThenRebuild(t *testing.T) {
 		t.Errorf("rebuild printed %q", stdout.String())
 	}
 }
+
+// TestProgressBarOffATerminal: off a terminal the rebuild's progress is a
+// line every tenth of the way, not a redrawn bar.
+func TestProgressBarOffATerminal(t *testing.T) {
+	var out bytes.Buffer
+	p := progressBar(&out)
+	for done := int64(0); done <= 1000; done += 50 {
+		p(done, 1000)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 11 || !strings.HasPrefix(lines[0], "rebuild: 0%") || !strings.HasPrefix(lines[10], "rebuild: 100%") {
+		t.Errorf("progress lines = %q, want 0%% to 100%% in tenths", lines)
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Error("a redrawn bar was written to something that is not a terminal")
+	}
+}
