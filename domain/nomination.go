@@ -258,13 +258,15 @@ func (a *Asset) DecideNomination(id string, d Decision, today Date) error {
 	if n == nil {
 		return fmt.Errorf("nomination %s: %w", id, ErrNotFound)
 	}
-	if n.decided != nil {
-		return ruleErr(RuleDecision, fmt.Sprintf("nomination %s was already decided on %s", id, n.decided.DecidedOn))
-	}
+	// Input first, state second: a malformed decision is a bad request
+	// whatever the nomination's state.
 	switch d.Outcome {
 	case Listed, PartlyListed, NotListed:
 	default:
 		return invalid("outcome", fmt.Sprintf("unknown outcome %q", d.Outcome))
+	}
+	if n.decided != nil {
+		return ruleErr(RuleDecision, fmt.Sprintf("nomination %s was already decided on %s", id, n.decided.DecidedOn))
 	}
 	if d.Outcome != Listed && d.Reasons == "" {
 		return invalid("reasons", "written reasons are required ("+RuleDecision+")")

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/acv-registry/acv/domain"
@@ -256,5 +257,22 @@ func TestPendingIsOrderedAndVersionCountsHistory(t *testing.T) {
 	}
 	if domain.AssetStream("a1") != "asset-a1" {
 		t.Error("AssetStream")
+	}
+}
+
+// TestDecideNominationValidatesInputBeforeState: an unknown outcome is a
+// validation error even on a nomination already decided (s.90 refuses only
+// a well-formed second decision).
+func TestDecideNominationValidatesInputBeforeState(t *testing.T) {
+	a := listed(t, day("2026-03-01"))
+	err := a.DecideNomination("n1", domain.Decision{Outcome: "maybe", DecidedOn: day("2026-03-02")}, far)
+	var verr *domain.ValidationError
+	if !errors.As(err, &verr) || verr.Field != "outcome" {
+		t.Fatalf("unknown outcome on a decided nomination: %v, want a ValidationError on outcome", err)
+	}
+	err = a.DecideNomination("n1", domain.Decision{Outcome: domain.NotListed, Reasons: "r", DecidedOn: day("2026-03-02")}, far)
+	var rerr *domain.RuleError
+	if !errors.As(err, &rerr) || rerr.Rule != domain.RuleDecision {
+		t.Fatalf("second decision: %v, want a RuleError citing %s", err, domain.RuleDecision)
 	}
 }
