@@ -178,18 +178,7 @@ type compensationWindowResponse struct {
 // claimant longer to ask for a review of the decision on claim {cid}.
 func (s *Server) extendCompensationReviewWindow(w http.ResponseWriter, r *http.Request, caller Caller) error {
 	cid := mux.Vars(r)["cid"]
-	var req windowRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	today := s.today()
-	var f fields
-	until := f.requiredDate("until", req.Until)
-	on := f.dateOr("extended_on", req.ExtendedOn, today)
-	if err := f.err(); err != nil {
-		return err
-	}
-	a, saved, err := s.update(r, caller, actExtendCompensationWindow, func(a *domain.Asset) error {
+	a, saved, until, err := s.extendWindow(r, caller, actExtendCompensationWindow, func(a *domain.Asset, until, on, today domain.Date) error {
 		return a.ExtendCompensationReviewWindow(cid, until, on, today)
 	})
 	if err != nil {

@@ -215,18 +215,7 @@ type reviewWindowResponse struct {
 // ask for a review of the listing made by nomination {nid} (s.92).
 func (s *Server) extendReviewWindow(w http.ResponseWriter, r *http.Request, caller Caller) error {
 	nid := mux.Vars(r)["nid"]
-	var req windowRequest
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	today := s.today()
-	var f fields
-	until := f.requiredDate("until", req.Until)
-	on := f.dateOr("extended_on", req.ExtendedOn, today)
-	if err := f.err(); err != nil {
-		return err
-	}
-	a, saved, err := s.update(r, caller, actExtendReviewWindow, func(a *domain.Asset) error {
+	a, saved, until, err := s.extendWindow(r, caller, actExtendReviewWindow, func(a *domain.Asset, until, on, today domain.Date) error {
 		return a.ExtendReviewWindow(nid, until, on, today)
 	})
 	if err != nil {
@@ -239,6 +228,25 @@ func (s *Server) extendReviewWindow(w http.ResponseWriter, r *http.Request, call
 		}
 	}
 	return respond(w, saved, resp)
+}
+
+// extendWindow decodes a windowRequest and runs extend with its dates:
+// the body of every "the council allowed longer" route.
+func (s *Server) extendWindow(r *http.Request, caller Caller, act action,
+	extend func(a *domain.Asset, until, on, today domain.Date) error) (*domain.Asset, eventstore.Saved, domain.Date, error) {
+	var req windowRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, eventstore.Saved{}, domain.Date{}, err
+	}
+	today := s.today()
+	var f fields
+	until := f.requiredDate("until", req.Until)
+	on := f.dateOr("extended_on", req.ExtendedOn, today)
+	if err := f.err(); err != nil {
+		return nil, eventstore.Saved{}, domain.Date{}, err
+	}
+	a, saved, err := s.update(r, caller, act, func(a *domain.Asset) error { return extend(a, until, on, today) })
+	return a, saved, until, err
 }
 
 // noticeRequest is a notice the council gave (consultation, listing,
