@@ -1,7 +1,7 @@
 # Developer and CI entry points. `make test` is what CI runs (.ci/run).
 #
 #   make test     gofmt check, go vet, then every test with the race detector
-#   make bench    event store benchmarks: make bench BENCH=Append BENCHTIME=5s
+#   make bench    every benchmark (log, rebuild, HTTP), each beside its baseline: make bench BENCH=Append BENCHTIME=5s
 #   make lint     gofmt check, go vet, staticcheck
 #   make run      the registry on 127.0.0.1:8080 (embedded SQLite under ./data)
 #   make build    bin/acv
@@ -38,7 +38,7 @@ vet:
 	$(GO) vet ./...
 
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -benchmem -timeout 2h ./eventstore/...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -benchmem -timeout 2h ./eventstore/... ./projections/... ./cmd/acv/...
 
 lint: fmt-check vet
 	$(GO) run $(STATICCHECK) ./...
