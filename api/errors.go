@@ -118,7 +118,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := *problemOf(err) // a copy: the package's problems are shared by every request
 	if p.Status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status,
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status,
 			"request_id", RequestIDFrom(r.Context()), "err", err)
 	}
 	if p.Type == "" {

@@ -148,7 +148,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, f format, name s
 // body are already sent, so no problem can follow.
 func (s *Server) abortExport(r *http.Request, err error) error {
 	if r.Context().Err() == nil { // a client that went away is not a fault
-		s.log.Error("export failed part-way", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Log.Error("export failed part-way", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	panic(http.ErrAbortHandler)
 }

@@ -57,7 +57,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	events, err := s.store.ReadAll(r.Context(), after, limit)
+	events, err := s.Store.ReadAll(r.Context(), after, limit)
 	if errors.Is(err, eventstore.ErrUnknownPosition) {
 		return invalidParams(FieldError{Field: "after", Message: fmt.Sprintf("no event is stored at position %d", after)})
 	}
@@ -66,7 +66,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(events) == 0 && after > 0 {
 		// Nothing follows after: it must be the last position, not beyond.
-		last, err := s.store.LastPosition(r.Context())
+		last, err := s.Store.LastPosition(r.Context())
 		if err != nil {
 			return fmt.Errorf("read the log's last position: %w", err)
 		}

@@ -149,7 +149,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					sw.status = 499 // the handler gave up on a gone client; the server aborts the response
 				} else {
-					s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "request_id", RequestIDFrom(r.Context()),
+					s.Log.Error("panic", "method", r.Method, "path", r.URL.Path, "request_id", RequestIDFrom(r.Context()),
 						"panic", v, "stack", string(debug.Stack()))
 					if sw.status == 0 {
 						s.writeProblem(sw, r, errInternal)
@@ -187,7 +187,7 @@ func (s *Server) record(r *http.Request, sw *statusWriter, took time.Duration) {
 	if status >= 500 {
 		level = slog.LevelWarn // the fault itself is logged at error level where it happened
 	}
-	s.log.LogAttrs(r.Context(), level, "request",
+	s.Log.LogAttrs(r.Context(), level, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 		slog.Int("status", status), slog.Duration("duration", took), slog.Int("bytes", sw.bytes),
 		slog.String("request_id", id))

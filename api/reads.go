@@ -104,7 +104,7 @@ func (s *Server) waitFor(ctx context.Context, pos int64) error {
 		if err != nil {
 			return err
 		}
-		ok, err := s.store.Covers(ctx, cp, pos)
+		ok, err := s.Store.Covers(ctx, cp, pos)
 		if err != nil || ok {
 			return err
 		}

@@ -190,7 +190,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The whole stream, even for a later page: redaction learns from every
 	// event which parties are organisations.
-	stored, err := s.store.ReadStream(r.Context(), domain.AssetStream(id), 1)
+	stored, err := s.Store.ReadStream(r.Context(), domain.AssetStream(id), 1)
 	if err != nil {
 		return fmt.Errorf("read asset %s: %w", id, err)
 	}
@@ -274,7 +274,7 @@ type verifyBreak struct {
 // the read models may lag behind the log, never run ahead of it.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
-	rep, err := s.store.Verify(r.Context(), domain.AssetStream(id))
+	rep, err := s.Store.Verify(r.Context(), domain.AssetStream(id))
 	if err != nil {
 		return fmt.Errorf("verify asset %s: %w", id, err)
 	}

@@ -45,8 +45,6 @@ type Deps struct {
 // concurrent use.
 type Server struct {
 	Deps
-	store       eventstore.Store
-	log         *slog.Logger
 	router      *mux.Router
 	handler     http.Handler // the router inside the middleware chain
 	metrics     *metrics
@@ -69,8 +67,6 @@ func New(d Deps) *Server {
 	}
 	s := &Server{
 		Deps:    d,
-		store:   d.Store,
-		log:     d.Log,
 		router:  mux.NewRouter(),
 		cache:   newResponseCache(),
 		metrics: newMetrics(),
@@ -124,8 +120,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.store.ReadAll(ctx, 0, 1); err != nil {
-		s.log.Warn("not ready: the event log cannot be read", "err", err)
+	if _, err := s.Store.ReadAll(ctx, 0, 1); err != nil {
+		s.Log.Warn("not ready: the event log cannot be read", "err", err)
 		return errNotReady
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
