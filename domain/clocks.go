@@ -9,34 +9,36 @@ import "sort"
 
 // MarkDecisionOverdue raises [NominationDecisionOverdue] for each nomination
 // still undecided after its decision period (Regs reg 7).
-func (a *Asset) MarkDecisionOverdue(today Date) error { return a.mark(today, a.dueDecisionOverdue) }
+func (a *Asset) MarkDecisionOverdue(today Date) error { return a.mark(today, a.pendingDecisionOverdue) }
 
 // MarkReviewOverdue raises [ReviewDecisionOverdue] for each review still
 // undecided after its decision period (Regs Sch 2).
-func (a *Asset) MarkReviewOverdue(today Date) error { return a.mark(today, a.dueReviewOverdue) }
+func (a *Asset) MarkReviewOverdue(today Date) error { return a.mark(today, a.pendingReviewOverdue) }
 
 // MarkInterimMoratoriumEnded raises [InterimMoratoriumEnded] for each disposal
 // notice whose interim moratorium has ended.
-func (a *Asset) MarkInterimMoratoriumEnded(today Date) error { return a.mark(today, a.dueInterimEnded) }
+func (a *Asset) MarkInterimMoratoriumEnded(today Date) error {
+	return a.mark(today, a.pendingInterimEnded)
+}
 
 // MarkFullMoratoriumEnded raises [FullMoratoriumEnded] for each full
 // moratorium, started by a valid bidder request, that has ended.
-func (a *Asset) MarkFullMoratoriumEnded(today Date) error { return a.mark(today, a.dueFullEnded) }
+func (a *Asset) MarkFullMoratoriumEnded(today Date) error { return a.mark(today, a.pendingFullEnded) }
 
 // MarkProtectedPeriodEnded raises [ProtectedPeriodEnded] for each protected
 // period that has ended.
 func (a *Asset) MarkProtectedPeriodEnded(today Date) error {
-	return a.mark(today, a.dueProtectedEnded)
+	return a.mark(today, a.pendingProtectedEnded)
 }
 
 // MarkListingExpired raises [ListingExpired] for each entry still on the list
 // whose 5 years have ended (s.87(3)); the entry leaves the list.
-func (a *Asset) MarkListingExpired(today Date) error { return a.mark(today, a.dueListingExpired) }
+func (a *Asset) MarkListingExpired(today Date) error { return a.mark(today, a.pendingListingExpired) }
 
 // MarkUnsuccessfulEntryExpired raises [UnsuccessfulEntryExpired] for each
 // entry on the list of unsuccessful nominations whose 5 years have ended.
 func (a *Asset) MarkUnsuccessfulEntryExpired(today Date) error {
-	return a.mark(today, a.dueUnsuccessfulExpired)
+	return a.mark(today, a.pendingUnsuccessfulExpired)
 }
 
 // AdvanceClocks runs every Mark command for today, raising the events in
@@ -46,9 +48,8 @@ func (a *Asset) AdvanceClocks(today Date) error {
 		return err
 	}
 	var due []Event
-	for _, f := range []func(Date) []Event{a.dueDecisionOverdue, a.dueReviewOverdue, a.dueInterimEnded,
-		a.dueFullEnded, a.dueProtectedEnded, a.dueListingExpired, a.dueUnsuccessfulExpired} {
-		due = append(due, f(today)...)
+	for _, pending := range a.pendingClocks() {
+		due = append(due, dueOn(today, pending())...)
 	}
 	sort.SliceStable(due, func(i, j int) bool { return due[i].EffectiveOn().Before(due[j].EffectiveOn()) })
 	for _, e := range due {
@@ -57,87 +58,128 @@ func (a *Asset) AdvanceClocks(today Date) error {
 	return nil
 }
 
-func (a *Asset) mark(today Date, due func(Date) []Event) error {
+// NextClockDue returns the first day on which [Asset.AdvanceClocks] would
+// raise an event: the day after the last day of the earliest period still
+// waiting for its clock event. It reports false when no period is waiting
+// (every clock has raised its event or was stopped by what it waited for).
+// A due day in the past means a clock event is owed now.
+func (a *Asset) NextClockDue() (Date, bool) {
+	var next Date
+	for _, pending := range a.pendingClocks() {
+		for _, c := range pending() {
+			if due := c.lastDay.AddDays(1); next.IsZero() || due.Before(next) {
+				next = due
+			}
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// pendingClock is a clock event waiting for its period to end: it is raised
+// on any day after lastDay.
+type pendingClock struct {
+	lastDay Date
+	event   Event
+}
+
+// pendingClocks lists the functions that find the clock events still
+// waiting, one per kind of clock event, in the order AdvanceClocks runs them.
+func (a *Asset) pendingClocks() []func() []pendingClock {
+	return []func() []pendingClock{a.pendingDecisionOverdue, a.pendingReviewOverdue, a.pendingInterimEnded,
+		a.pendingFullEnded, a.pendingProtectedEnded, a.pendingListingExpired, a.pendingUnsuccessfulExpired}
+}
+
+func (a *Asset) mark(today Date, pending func() []pendingClock) error {
 	if err := checkToday(today); err != nil {
 		return err
 	}
-	for _, e := range due(today) {
+	for _, e := range dueOn(today, pending()) {
 		a.raise(e)
 	}
 	return nil
 }
 
-func (a *Asset) dueDecisionOverdue(today Date) []Event {
+// dueOn returns the events of the clocks whose periods ended before today.
+func dueOn(today Date, pending []pendingClock) []Event {
 	var es []Event
+	for _, c := range pending {
+		if today.After(c.lastDay) {
+			es = append(es, c.event)
+		}
+	}
+	return es
+}
+
+func (a *Asset) pendingDecisionOverdue() []pendingClock {
+	var cs []pendingClock
 	for _, n := range a.nominations {
-		if n.decided == nil && !n.overdue && today.After(n.due()) {
-			es = append(es, NominationDecisionOverdue{AssetID: a.id, NominationID: n.NominationID, DueOn: n.due()})
+		if n.decided == nil && !n.overdue {
+			cs = append(cs, pendingClock{n.due(), NominationDecisionOverdue{AssetID: a.id, NominationID: n.NominationID, DueOn: n.due()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueReviewOverdue(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingReviewOverdue() []pendingClock {
+	var cs []pendingClock
 	for _, r := range a.reviews {
-		if r.decided == nil && !r.overdue && today.After(r.due()) {
-			es = append(es, ReviewDecisionOverdue{AssetID: a.id, ReviewID: r.ReviewID, DueOn: r.due()})
+		if r.decided == nil && !r.overdue {
+			cs = append(cs, pendingClock{r.due(), ReviewDecisionOverdue{AssetID: a.id, ReviewID: r.ReviewID, DueOn: r.due()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueInterimEnded(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingInterimEnded() []pendingClock {
+	var cs []pendingClock
 	for _, n := range a.notices {
-		if !n.interimEnded && today.After(n.interimEnd()) {
-			es = append(es, InterimMoratoriumEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.interimEnd()})
+		if !n.interimEnded {
+			cs = append(cs, pendingClock{n.interimEnd(), InterimMoratoriumEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.interimEnd()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueFullEnded(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingFullEnded() []pendingClock {
+	var cs []pendingClock
 	for _, n := range a.notices {
-		if n.fullTriggered() && !n.fullEnded && today.After(n.fullEnd()) {
-			es = append(es, FullMoratoriumEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.fullEnd()})
+		if n.fullTriggered() && !n.fullEnded {
+			cs = append(cs, pendingClock{n.fullEnd(), FullMoratoriumEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.fullEnd()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueProtectedEnded(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingProtectedEnded() []pendingClock {
+	var cs []pendingClock
 	for _, n := range a.notices {
-		if !n.protectedEnded && today.After(n.protectedEnd()) {
-			es = append(es, ProtectedPeriodEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.protectedEnd()})
+		if !n.protectedEnded {
+			cs = append(cs, pendingClock{n.protectedEnd(), ProtectedPeriodEnded{AssetID: a.id, NoticeID: n.NoticeID, LastDay: n.protectedEnd()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueListingExpired(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingListingExpired() []pendingClock {
+	var cs []pendingClock
 	for _, e := range a.entries {
-		if !e.ended() && today.After(e.lastDay()) {
-			es = append(es, ListingExpired{AssetID: a.id, NominationID: e.nominationID, LastDay: e.lastDay()})
+		if !e.ended() {
+			cs = append(cs, pendingClock{e.lastDay(), ListingExpired{AssetID: a.id, NominationID: e.nominationID, LastDay: e.lastDay()}})
 		}
 	}
-	return es
+	return cs
 }
 
-func (a *Asset) dueUnsuccessfulExpired(today Date) []Event {
-	var es []Event
+func (a *Asset) pendingUnsuccessfulExpired() []pendingClock {
+	var cs []pendingClock
 	for _, n := range a.nominations {
 		if n.decided == nil || n.decided.Outcome != NotListed || n.unsuccessfulExpired {
 			continue
 		}
-		if end := n.regime.UnsuccessfulEntry.End(n.decided.EnteredOn); today.After(end) {
-			es = append(es, UnsuccessfulEntryExpired{AssetID: a.id, NominationID: n.NominationID, LastDay: end})
-		}
+		end := n.regime.UnsuccessfulEntry.End(n.decided.EnteredOn)
+		cs = append(cs, pendingClock{end, UnsuccessfulEntryExpired{AssetID: a.id, NominationID: n.NominationID, LastDay: end}})
 	}
-	return es
+	return cs
 }
 
 // ClockName names a statutory clock.
