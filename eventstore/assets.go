@@ -19,11 +19,29 @@ type Assets struct {
 	store   Store
 	regimes domain.Regimes
 	newID   func() uuid.UUID
+	// eventID, when set, names each event from its content instead of newID.
+	eventID func(assetID string, e domain.Event) uuid.UUID
 }
 
 // NewAssets returns the asset repository over store. newID makes event ids.
 func NewAssets(store Store, regimes domain.Regimes, newID func() uuid.UUID) *Assets {
 	return &Assets{store: store, regimes: regimes, newID: newID}
+}
+
+// WithEventIDs returns a copy of r that names each event it saves
+// f(asset id, event) instead of a fresh id from newID: for a writer that
+// must be idempotent across nodes, restarts and replays (the statutory
+// clock). f must be a pure function of its arguments, so that two saves of
+// the same event carry the same id and the log stores it once (see
+// [Store.Append]). For the rest of the stored content to match as well, the
+// copy gives the events of a save made under a context without a
+// correlation id ([WithCorrelation]) the first event's id as their
+// correlation id, instead of uuid.Nil; the actor and causation still come
+// from the context. r itself is unchanged.
+func (r *Assets) WithEventIDs(f func(assetID string, e domain.Event) uuid.UUID) *Assets {
+	c := *r
+	c.eventID = f
+	return &c
 }
 
 // Saved says where the events of one command landed.
@@ -113,7 +131,11 @@ func (r *Assets) save(ctx context.Context, a *domain.Asset, expected ExpectedVer
 		if err != nil {
 			return Saved{}, fmt.Errorf("save asset %s: %w", a.ID(), err)
 		}
-		events[i] = NewEvent{ID: r.newID(), Type: typ, Data: data, Metadata: metadataFrom(ctx, e.EffectiveOn(), a.RegimeOf(e))}
+		id := r.idOf(a.ID(), e)
+		if i == 0 {
+			ctx = r.correlate(ctx, id)
+		}
+		events[i] = NewEvent{ID: id, Type: typ, Data: data, Metadata: metadataFrom(ctx, e.EffectiveOn(), a.RegimeOf(e))}
 	}
 	positions, err := r.store.Append(ctx, domain.AssetStream(a.ID()), expected, events)
 	if err != nil {
@@ -122,6 +144,25 @@ func (r *Assets) save(ctx context.Context, a *domain.Asset, expected ExpectedVer
 	saved.Version += int64(len(pending))
 	saved.Position = positions[len(positions)-1]
 	return saved, nil
+}
+
+// idOf names a new event of asset assetID.
+func (r *Assets) idOf(assetID string, e domain.Event) uuid.UUID {
+	if r.eventID != nil {
+		return r.eventID(assetID, e)
+	}
+	return r.newID()
+}
+
+// correlate returns the context of a save whose first event is first: for a
+// copy made by [Assets.WithEventIDs] with no correlation id in ctx, one
+// correlated by first, so the metadata is a function of the events too.
+func (r *Assets) correlate(ctx context.Context, first uuid.UUID) context.Context {
+	if r.eventID == nil || CorrelationFrom(ctx) != uuid.Nil {
+		return ctx
+	}
+	causation, _ := ctx.Value(causationKey).(uuid.UUID)
+	return WithCorrelation(ctx, first, causation)
 }
 
 type ctxKey int

@@ -144,3 +144,74 @@ func TestAssetsUpdateRetriesOnConflict(t *testing.T) {
 		t.Errorf("%d of %d concurrent updates gave up; retries should land most", failed, n)
 	}
 }
+
+// Two nodes that save the same clock event through repositories naming
+// events by their content store it once, with the same metadata; the
+// repository the copies were made from still makes fresh ids.
+func TestAssetsWithEventIDs(t *testing.T) {
+	r, store := newAssets(t)
+	ctx := eventstore.WithActor(context.Background(), eventstore.Actor{Org: "statutory-clock", Role: "clock"})
+	if _, err := r.Create(ctx, "a1", nominate("n1")); err != nil {
+		t.Fatal(err)
+	}
+	ns := uuid.MustParse("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
+	idOf := func(assetID string, e domain.Event) uuid.UUID {
+		return uuid.NewSHA1(ns, []byte(assetID+" "+e.EventType()+" "+e.EffectiveOn().String()))
+	}
+	// Both nodes load version 1 before either saves: one append wins, the
+	// other is an idempotent repeat (Regs reg 7: overdue after 8 weeks).
+	var loaded sync.WaitGroup
+	loaded.Add(2)
+	overdue := func() func(*domain.Asset) error {
+		var once sync.Once
+		return func(a *domain.Asset) error {
+			once.Do(func() { loaded.Done(); loaded.Wait() })
+			return a.AdvanceClocks(domain.NewDate(2026, 6, 1))
+		}
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		node := r.WithEventIDs(idOf)
+		go func() {
+			_, err := node.Update(ctx, "a1", -1, overdue())
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("node's Update: %v", err)
+		}
+	}
+	stored, err := store.ReadStream(ctx, domain.AssetStream("a1"), 1)
+	if err != nil || len(stored) != 2 {
+		t.Fatalf("stream has %d events (%v), want the nomination and one overdue event", len(stored), err)
+	}
+	want := idOf("a1", domain.NominationDecisionOverdue{AssetID: "a1", NominationID: "n1", DueOn: domain.NewDate(2026, 5, 26)})
+	got := stored[1]
+	if got.ID != want || got.Type != domain.TypeNominationDecisionOverdue {
+		t.Errorf("stored %s %s, want %s %s", got.Type, got.ID, domain.TypeNominationDecisionOverdue, want)
+	}
+	if m := got.Metadata; m.CorrelationID != want || m.CausationID != uuid.Nil || m.Actor.Org != "statutory-clock" {
+		t.Errorf("metadata %+v: want the actor of the context, correlated by the event's own id", m)
+	}
+
+	// A correlation id in the context wins; the original repository is
+	// untouched by the copies and still makes fresh ids.
+	corr := uuid.New()
+	saved, err := r.WithEventIDs(idOf).Create(eventstore.WithCorrelation(ctx, corr, uuid.Nil), "a2", nominate("n1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := store.ReadStream(ctx, domain.AssetStream("a2"), 1)
+	if len(a2) != 1 || a2[0].ID != idOf("a2", saved.Events[0]) || a2[0].Metadata.CorrelationID != corr {
+		t.Errorf("a2 stored %+v, want the deterministic id and the context's correlation id %s", a2, corr)
+	}
+	saved, err = r.Create(ctx, "a3", nominate("n1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a3, _ := store.ReadStream(ctx, domain.AssetStream("a3"), 1)
+	if len(a3) != 1 || a3[0].ID == idOf("a3", saved.Events[0]) || a3[0].Metadata.CorrelationID != uuid.Nil {
+		t.Errorf("the original repository stored %+v, want a fresh id and no correlation id", a3)
+	}
+}
