@@ -18,6 +18,7 @@ import (
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/demo"
+	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // the read models share the log's SQLite file
@@ -48,6 +49,7 @@ type readStack struct {
 	assets *eventstore.Assets
 	db     projections.DB
 	proj   *projections.Projector
+	router *messaging.Router
 	path   string // the SQLite file
 	// byName maps each demo asset's name to its id.
 	byName map[string]string
@@ -77,11 +79,14 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 	if err := rs.proj.Migrate(ctx); err != nil {
 		t.Fatalf("create read-model tables: %v", err)
 	}
+	if rs.router, err = messaging.NewRouterFor(store, db.SQL, db.Dialect, log, rs.proj); err != nil {
+		t.Fatal(err)
+	}
 	server := api.New(api.Deps{
 		Store:      store,
 		Assets:     rs.assets,
 		Reader:     &projections.Queries{DB: db},
-		Waiter:     rs.proj,
+		Waiter:     messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, rs.router),
 		Now:        func() time.Time { return readNow },
 		NewID:      uuid.New,
 		Log:        log,
@@ -104,7 +109,7 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 // projector, as a running server's projector does.
 func (rs *readStack) catchUp() {
 	rs.t.Helper()
-	if _, err := rs.proj.CatchUp(context.Background()); err != nil {
+	if err := rs.router.Drain(context.Background()); err != nil {
 		rs.t.Fatalf("catch up: %v", err)
 	}
 }
@@ -116,8 +121,8 @@ func (rs *readStack) follow() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := rs.proj.Run(ctx); err != nil {
-			rs.t.Errorf("projector: %v", err)
+		if err := rs.router.Run(ctx); err != nil {
+			rs.t.Errorf("consumers: %v", err)
 		}
 	}()
 	rs.t.Cleanup(func() { cancel(); <-done })

@@ -23,6 +23,7 @@ import (
 	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -125,24 +126,29 @@ func newScenarioStack(t *testing.T, backend string, start domain.Date) *scenario
 	if err := proj.Migrate(ctx); err != nil {
 		t.Fatalf("create the read-model tables: %v", err)
 	}
+	router, err := messaging.NewRouterFor(store, db.SQL, db.Dialect, log, proj)
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := proj.Run(runCtx); err != nil && runCtx.Err() == nil {
-			t.Errorf("projector: %v", err)
+		if err := router.Run(runCtx); err != nil && runCtx.Err() == nil {
+			t.Errorf("consumers: %v", err)
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	progress := messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, router)
 
 	server := api.New(api.Deps{
 		Store:  store,
 		Assets: eventstore.NewAssets(store, regimes, uuid.New),
 		Reader: &projections.Queries{DB: db},
-		Waiter: proj,
+		Waiter: progress,
 		// As `acv serve` wires it: public reads without ?min_position= are
 		// answered from a cache kept per read-model checkpoint.
-		Checkpoints: proj,
+		Checkpoints: progress,
 		Now:         clock.Now,
 		NewID:       uuid.New,
 		Log:         log,

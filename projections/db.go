@@ -17,11 +17,10 @@ const (
 	SQLite   = eventstore.SQLite
 )
 
-// Execer is what writing read-model rows needs: *sql.DB and *sql.Tx both
-// satisfy it.
+// Execer is what writing read-model rows needs: *sql.DB, *sql.Tx and a
+// consumer's [messaging.Tx] all satisfy it.
 type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // DB is the read-model database.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/messaging"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
@@ -38,6 +39,9 @@ func openDB(t testing.TB, d Dialect) DB {
 	if err := CreateTables(context.Background(), db.SQL, d, ""); err != nil {
 		t.Fatalf("CreateTables: %v", err)
 	}
+	if err := messaging.Migrate(context.Background(), db.SQL, d); err != nil {
+		t.Fatalf("messaging.Migrate: %v", err)
+	}
 	return db
 }
 
@@ -60,6 +64,18 @@ func openEmpty(t testing.TB, d Dialect) DB {
 	}
 	t.Cleanup(func() { sdb.Close() })
 	return DB{SQL: sdb, Dialect: d}
+}
+
+// setCheckpoint sets the read models' checkpoint (their consumer's offset) in tx.
+func setCheckpoint(t testing.TB, tx *sql.Tx, d Dialect, position int64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := messaging.LockOffset(ctx, tx, d, ConsumerName); err != nil {
+		t.Fatal(err)
+	}
+	if err := messaging.SetOffset(ctx, tx, d, ConsumerName, position); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mustReplace writes rows to the live tables in one transaction.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/messaging"
 )
 
 // Queries reads the live read-model tables (see [CreateTables]) of either
@@ -420,16 +421,7 @@ func (q *Queries) moratoria(ctx context.Context, phase string, today domain.Date
 // Checkpoint returns the log position the read models have caught up to:
 // 0 before the first batch.
 func (q *Queries) Checkpoint(ctx context.Context) (int64, error) {
-	var pos int64
-	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(
-		`SELECT position FROM `+tableCheckpoint+` WHERE name = ?`), checkpointName).Scan(&pos)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return pos, nil
+	return messaging.Offset(ctx, q.DB.SQL, q.DB.Dialect, ConsumerName)
 }
 
 // where gathers the conditions of a WHERE clause and their arguments.

@@ -640,7 +640,12 @@ func TestQueriesCheckpoint(t *testing.T) {
 			t.Errorf("Checkpoint() before any = %d, %v; want 0", cp, err)
 		}
 		for _, pos := range []int64{42, 7_000_000_000} {
-			if err := SaveCheckpoint(ctx, db.SQL, db.Dialect, pos); err != nil {
+			tx, err := db.SQL.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setCheckpoint(t, tx, db.Dialect, pos)
+			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
 			if cp, err := q.Checkpoint(ctx); err != nil || cp != pos {

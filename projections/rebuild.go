@@ -12,6 +12,7 @@ import (
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/messaging"
 )
 
 // Progress is told how far a rebuild has gone: done of total events read
@@ -120,8 +121,10 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 		return fmt.Errorf("rebuild: swap: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := lockCheckpoint(ctx, tx, db.Dialect); err != nil { // waits for a running projector's batch
-		return err
+	// Locking the read models' offset waits for their consumer's batch in
+	// hand, on any node, and holds the next one until the swap commits.
+	if _, err := messaging.LockOffset(ctx, tx, db.Dialect, ConsumerName); err != nil {
+		return fmt.Errorf("rebuild: swap: %w", err)
 	}
 	for _, t := range TableNames() {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
@@ -131,8 +134,8 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
 		}
 	}
-	if err := SaveCheckpoint(ctx, tx, db.Dialect, end); err != nil {
-		return err
+	if err := messaging.SetOffset(ctx, tx, db.Dialect, ConsumerName, end); err != nil {
+		return fmt.Errorf("rebuild: swap: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
@@ -151,7 +154,7 @@ func dropLeftovers(ctx context.Context, db DB) error {
 		return fmt.Errorf("rebuild: find leftovers: %w", err)
 	}
 	var names []string
-	live := map[string]bool{tableCheckpoint: true}
+	live := map[string]bool{}
 	for _, t := range TableNames() {
 		live[t] = true
 	}

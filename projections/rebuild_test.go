@@ -99,7 +99,7 @@ func TestRebuildEqualsFollowing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st stack) {
 		ctx := context.Background()
 		log := slog.New(slog.DiscardHandler)
-		p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), log).WithBatch(3)
+		p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), log)
 		if err := p.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -109,9 +109,7 @@ func TestRebuildEqualsFollowing(t *testing.T) {
 		if err := demo.Seed(ctx, assets, today, uuid.NewString); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.CatchUp(ctx); err != nil {
-			t.Fatal(err)
-		}
+		drain(t, st, p, 3)
 		followed := dump(t, st.db)
 		if len(followed["rm_assets"]) != 12 || len(followed["rm_timeline"]) == 0 || len(followed["rm_register"]) == 0 {
 			t.Fatalf("following built %d assets, %d timeline rows, %d register rows", len(followed["rm_assets"]), len(followed["rm_timeline"]), len(followed["rm_register"]))
@@ -138,12 +136,18 @@ func TestRebuildEqualsFollowing(t *testing.T) {
 		if err != nil || cp != end {
 			t.Errorf("checkpoint after rebuild = %d, %v; want %d", cp, err, end)
 		}
-		// The projector carries on after the swap.
-		if _, err := assets.Update(ctx, firstAsset(t, st), -1, func(a *domain.Asset) error { return nil }); err != nil {
-			t.Fatal(err)
+		// The projector carries on after the swap, from the rebuild's checkpoint.
+		id := firstAsset(t, st)
+		saved, err := assets.Update(ctx, id, -1, func(a *domain.Asset) error { return a.AdvanceClocks(today.AddDays(3650)) })
+		if err != nil || saved.Position == 0 {
+			t.Fatalf("append after the swap: position %d, %v", saved.Position, err)
 		}
-		if _, err := p.CatchUp(ctx); err != nil {
-			t.Fatalf("projector after the swap: %v", err)
+		drain(t, st, p, 3)
+		if cp, err := (&projections.Queries{DB: st.db}).Checkpoint(ctx); err != nil || cp != saved.Position {
+			t.Errorf("checkpoint after following on = %d, %v; want %d", cp, err, saved.Position)
+		}
+		if v, err := (&projections.Queries{DB: st.db}).Asset(ctx, id); err != nil || v.Version != saved.Version {
+			t.Errorf("asset after following on: version %d, %v; want %d", v.Version, err, saved.Version)
 		}
 	})
 }

@@ -3,198 +3,108 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/messaging"
 )
 
-// Projector keeps the read models up to date with the log: it reads the
-// events after its checkpoint, re-derives the rows of every asset they
-// touch from the asset's whole stream, and writes those rows and the new
-// checkpoint in one transaction. Because an asset's rows are always derived
-// from its whole history, processing an event twice, or after a rebuild has
-// swapped in fresh tables, gives the same rows.
+// ConsumerName is the read models' consumer group. Its offset is the read
+// models' checkpoint: the position they have caught up to.
+const ConsumerName = "read_models"
+
+// Projector keeps the read models up to date with the log. It is a
+// [messaging.Consumer]: for each event of an asset it re-derives the
+// asset's rows from the asset's whole stream and writes them through the
+// consumer's transaction, so the rows and the offset commit together.
+// Because rows are always derived from the whole history, handling an
+// event twice (a replay), or after a rebuild has swapped in fresh tables,
+// gives the same rows.
 type Projector struct {
 	store   eventstore.Store
 	db      DB
 	regimes domain.Regimes
 	log     *slog.Logger
-	batch   int
-	poll    time.Duration
-	// advanced is signalled after every committed batch, for WaitFor.
-	advanced eventstore.Signal
-	// position is the checkpoint this projector last committed or read.
-	position atomic.Int64
 }
 
-// Position returns the read models' checkpoint as this projector last
-// committed or read it. It is what response caches key on: a response
-// rendered at one checkpoint stays true until the checkpoint moves. When
-// another process projects, it lags that process by at most one batch
-// read (the projector reads the checkpoint before every batch).
-func (p *Projector) Position() int64 { return p.position.Load() }
+var _ messaging.Consumer = (*Projector)(nil)
 
 // NewProjector returns a projector from store into db.
 func NewProjector(store eventstore.Store, db DB, regimes domain.Regimes, log *slog.Logger) *Projector {
-	return &Projector{store: store, db: db, regimes: regimes, log: log, batch: 500, poll: eventstore.DefaultPollInterval}
-}
-
-// WithBatch sets how many events one transaction covers (default 500).
-func (p *Projector) WithBatch(n int) *Projector {
-	if n > 0 {
-		p.batch = n
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	return p
+	return &Projector{store: store, db: db, regimes: regimes, log: log}
 }
 
-// Migrate creates the read-model tables if they do not exist. Tables a
-// rebuild swapped in keep their own index names, so once rm_assets exists
-// nothing more is created.
+// Name implements [messaging.Consumer].
+func (p *Projector) Name() string { return ConsumerName }
+
+// Migrate creates the read-model tables and the consumers' offsets table
+// if they do not exist. Tables a rebuild swapped in keep their own index
+// names, so once rm_assets exists nothing more is created.
 func (p *Projector) Migrate(ctx context.Context) error {
-	exists, err := tableExists(ctx, p.db, "rm_assets")
-	if err != nil || exists {
+	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
 		return err
 	}
-	return CreateTables(ctx, p.db.SQL, p.db.Dialect, "")
-}
-
-// Run catches up and then follows the log until ctx ends. A failing batch
-// is logged and retried after a pause; it never skips an event.
-func (p *Projector) Run(ctx context.Context) error {
-	if err := p.Migrate(ctx); err != nil {
-		return err
-	}
-	backoff := time.Second
-	for {
-		changed := p.store.Changed()
-		n, err := p.step(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil:
-			p.log.Error("projector: batch failed; retrying", "err", err, "retry_in", backoff)
-			n = 0
-			changed = nil
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, time.Minute)
-			continue
-		}
-		backoff = time.Second
-		if n > 0 {
-			continue
-		}
-		timer := time.NewTimer(p.poll)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-changed:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
-}
-
-// CatchUp processes every event committed so far and returns how many it
-// processed.
-func (p *Projector) CatchUp(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := p.step(ctx)
-		total += n
-		if err != nil || n == 0 {
-			return total, err
-		}
-	}
-}
-
-// WaitFor blocks until the read models have processed the event at
-// position, or ctx ends.
-func (p *Projector) WaitFor(ctx context.Context, position int64) error {
-	for {
-		advanced := p.advanced.Wait()
-		cp, err := checkpoint(ctx, p.db.SQL, p.db.Dialect)
-		if err != nil {
+	return messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
+		exists, err := tableExists(ctx, tx, p.db.Dialect, tableAssets)
+		if err != nil || exists {
 			return err
 		}
-		ok, err := p.store.Covers(ctx, cp, position)
-		if err != nil {
-			return fmt.Errorf("wait for position %d: %w", position, err)
-		}
-		if ok {
-			return nil
-		}
-		timer := time.NewTimer(50 * time.Millisecond) // another node's projector may be the one advancing
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-advanced:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+		return CreateTables(ctx, tx, p.db.Dialect, "")
+	})
 }
 
-// step processes one batch and returns how many events it covered.
-func (p *Projector) step(ctx context.Context) (int, error) {
-	tx, err := p.db.SQL.BeginTx(ctx, nil)
+// Handle implements [messaging.Consumer]. An event whose asset's rows
+// already show its version (derived when an earlier event of the same
+// batch was handled, from a stream read that included it) costs one
+// lookup.
+func (p *Projector) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Event) error {
+	id, ok := AssetID(e.Stream)
+	if !ok {
+		return nil
+	}
+	shown, err := p.shownVersion(ctx, tx, id)
 	if err != nil {
-		return 0, fmt.Errorf("projector: begin: %w", err)
+		return err
 	}
-	defer tx.Rollback()
-	after, err := lockCheckpoint(ctx, tx, p.db.Dialect)
+	if shown >= e.Version {
+		return nil
+	}
+	stored, err := p.store.ReadStream(ctx, domain.AssetStream(id), 1)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("projector: %w", err)
 	}
-	p.position.Store(after)
-	events, err := p.store.ReadAll(ctx, after, p.batch)
-	if err != nil || len(events) == 0 {
-		return 0, err
+	history, err := Decode(stored)
+	if err != nil {
+		return fmt.Errorf("projector: asset %s: %w", id, err)
 	}
-	var ids []string
-	seen := map[string]bool{}
-	for _, e := range events {
-		if id, ok := AssetID(e.Stream); ok && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+	rows := Derive(id, p.regimes, history)
+	if err := (Writer{Dialect: p.db.Dialect}).Replace(ctx, tx, []AssetRows{rows}); err != nil {
+		return fmt.Errorf("projector: write asset %s: %w", id, err)
+	}
+	return nil
+}
+
+// shownVersion is the stream version the asset's rows were derived from,
+// 0 when it has none.
+func (p *Projector) shownVersion(ctx context.Context, tx messaging.Tx, id string) (int64, error) {
+	rows, err := tx.QueryContext(ctx, p.db.Dialect.Rebind(`SELECT version FROM `+tableAssets+` WHERE asset_id = ?`), id)
+	if err != nil {
+		return 0, fmt.Errorf("projector: read version of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var v int64
+	if rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, fmt.Errorf("projector: read version of %s: %w", id, err)
 		}
 	}
-	rows := make([]AssetRows, 0, len(ids))
-	for _, id := range ids {
-		stored, err := p.store.ReadStream(ctx, domain.AssetStream(id), 1)
-		if err != nil {
-			return 0, fmt.Errorf("projector: %w", err)
-		}
-		history, err := Decode(stored)
-		if err != nil {
-			return 0, fmt.Errorf("projector: asset %s: %w", id, err)
-		}
-		rows = append(rows, Derive(id, p.regimes, history))
-	}
-	last := events[len(events)-1].Position
-	if err := (Writer{Dialect: p.db.Dialect}).Replace(ctx, tx, rows); err != nil {
-		return 0, fmt.Errorf("projector: write %d assets: %w", len(rows), err)
-	}
-	if err := SaveCheckpoint(ctx, tx, p.db.Dialect, last); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("projector: commit: %w", err)
-	}
-	p.position.Store(last)
-	p.advanced.Notify()
-	return len(events), nil
+	return v, rows.Err()
 }
 
 // AssetID returns the asset id of an asset stream (asset-<id>).
@@ -217,60 +127,13 @@ func Decode(stored []eventstore.Event) ([]Recorded, error) {
 	return out, nil
 }
 
-func checkpoint(ctx context.Context, x Execer, d Dialect) (int64, error) {
-	rows, err := x.QueryContext(ctx, d.Rebind(`SELECT position FROM rm_checkpoint WHERE name = ?`), checkpointName)
-	if err != nil {
-		return 0, fmt.Errorf("read checkpoint: %w", err)
-	}
-	defer rows.Close()
-	var pos int64
-	if rows.Next() {
-		if err := rows.Scan(&pos); err != nil {
-			return 0, fmt.Errorf("read checkpoint: %w", err)
-		}
-	}
-	return pos, rows.Err()
-}
-
-// lockCheckpoint reads the checkpoint inside tx, locking its row on
-// PostgreSQL so that two projectors (or a projector and a rebuild's swap)
-// never process the same batch at once. SQLite has one writer already.
-func lockCheckpoint(ctx context.Context, tx *sql.Tx, d Dialect) (int64, error) {
-	// On SQLite the insert takes the write lock at once, so reading the
-	// checkpoint and writing the rows are one serialised unit.
-	if err := SaveCheckpointIfMissing(ctx, tx, d); err != nil {
-		return 0, err
-	}
-	if d != Postgres {
-		return checkpoint(ctx, tx, d)
-	}
-	var pos int64
-	err := tx.QueryRowContext(ctx, `SELECT position FROM rm_checkpoint WHERE name = $1 FOR UPDATE`, checkpointName).Scan(&pos)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("lock checkpoint: %w", err)
-	}
-	return pos, nil
-}
-
-// SaveCheckpointIfMissing inserts the checkpoint row at 0 unless it exists.
-func SaveCheckpointIfMissing(ctx context.Context, x Execer, d Dialect) error {
-	_, err := x.ExecContext(ctx, d.Rebind(`INSERT INTO rm_checkpoint (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING`), checkpointName)
-	if err != nil {
-		return fmt.Errorf("create checkpoint: %w", err)
-	}
-	return nil
-}
-
-func tableExists(ctx context.Context, db DB, name string) (bool, error) {
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
-	if db.Dialect == Postgres {
-		q = `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
+func tableExists(ctx context.Context, q messaging.Querier, d Dialect, name string) (bool, error) {
+	query := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if d == Postgres {
+		query = `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`
 	}
 	var n int
-	if err := db.SQL.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, query, name).Scan(&n); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
 	}
 	return n > 0, nil

@@ -13,7 +13,7 @@ import (
 // rm_register.valid_to, which is NULL while a version still stands. Booleans
 // are INTEGER 0 or 1.
 //
-// Every table but rm_checkpoint exists in sets told apart by a suffix
+// Every table exists in sets told apart by a suffix
 // appended to each table name ("" is the live set); a rebuild fills a fresh
 // set and swaps it in by renaming. Index names carry the suffix too, since
 // SQLite index names (and PostgreSQL relation names) are schema-global. A
@@ -72,9 +72,6 @@ const (
 	tableTimeline  = "rm_timeline"
 	tableDeadlines = "rm_deadlines"
 	tableMoratoria = "rm_moratoria"
-	// tableCheckpoint holds the read models' log position. It is not part
-	// of a set: a rebuild's swap updates its row instead.
-	tableCheckpoint = "rm_checkpoint"
 )
 
 // schema returns the description of every table of a set. The column order
@@ -138,8 +135,9 @@ func schema() []table {
 }
 
 // TableNames returns the base names of the read-model tables a rebuild
-// creates under a suffix and swaps in: every table [CreateTables] makes
-// except rm_checkpoint, which is never swapped.
+// creates under a suffix and swaps in: every table [CreateTables] makes.
+// The read models' checkpoint is their consumer's offset (see
+// [messaging.OffsetsTable]), which a swap sets.
 func TableNames() []string {
 	ts := schema()
 	names := make([]string, len(ts))
@@ -151,8 +149,7 @@ func TableNames() []string {
 
 // CreateTables creates the read-model tables and their indexes, with suffix
 // appended to every table and index name, unless they exist. The empty
-// suffix is the live set, and only then is rm_checkpoint created too. A
-// suffix may hold only lower-case ASCII letters, digits and underscores.
+// suffix is the live set. A suffix may hold only lower-case ASCII letters, digits and underscores.
 // It runs one statement at a time on x; run it in a transaction to make it
 // all or nothing.
 func CreateTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
@@ -196,10 +193,6 @@ func createTables(ctx context.Context, x Execer, d Dialect, suffix string, index
 		}
 		stmts = append(stmts, sql...)
 	}
-	if suffix == "" {
-		stmts = append(stmts, `CREATE TABLE IF NOT EXISTS `+tableCheckpoint+
-			` (name TEXT NOT NULL PRIMARY KEY, position BIGINT NOT NULL)`)
-	}
 	for _, s := range stmts {
 		if _, err := x.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create read-model tables %q (%s): %w", suffix, d, err)
@@ -209,7 +202,7 @@ func createTables(ctx context.Context, x Execer, d Dialect, suffix string, index
 }
 
 // DropTables drops the read-model tables with the given suffix, and their
-// indexes, if they exist. It never drops rm_checkpoint.
+// indexes, if they exist.
 func DropTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
 	if err := checkSuffix(suffix); err != nil {
 		return err
@@ -218,17 +211,6 @@ func DropTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
 		if _, err := x.ExecContext(ctx, `DROP TABLE IF EXISTS `+t.name+suffix); err != nil {
 			return fmt.Errorf("drop read-model table %s%s (%s): %w", t.name, suffix, d, err)
 		}
-	}
-	return nil
-}
-
-// SaveCheckpoint records that the read models stand at the log position.
-// Call it in the transaction that wrote the rows of the events up to there.
-func SaveCheckpoint(ctx context.Context, x Execer, d Dialect, position int64) error {
-	q := d.Rebind(`INSERT INTO ` + tableCheckpoint + ` (name, position) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET position = excluded.position`)
-	if _, err := x.ExecContext(ctx, q, checkpointName, position); err != nil {
-		return fmt.Errorf("save checkpoint %d: %w", position, err)
 	}
 	return nil
 }

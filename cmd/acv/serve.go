@@ -44,14 +44,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	projector := projections.NewProjector(store, db, regimes(), log)
-	if err := projector.Migrate(ctx); err != nil {
+	n, err := newNode(ctx, store, db, log)
+	if err != nil {
 		return err
 	}
-	projCtx, stopProjector := context.WithCancel(ctx)
-	projDone := make(chan error, 1)
-	go func() { projDone <- projector.Run(projCtx) }()
-	defer func() { stopProjector(); <-projDone }()
+	nodeCtx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan error, 1)
+	go func() { nodeDone <- n.run(nodeCtx) }()
+	defer func() { stopNode(); <-nodeDone }()
+	progress := n.progress()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -62,8 +63,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Store:       store,
 			Assets:      assets,
 			Reader:      &projections.Queries{DB: db},
-			Waiter:      projector,
-			Checkpoints: projector,
+			Waiter:      progress,
+			Checkpoints: progress,
 			Now:         time.Now,
 			NewID:       uuid.New,
 			Log:         log,

@@ -440,7 +440,7 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 }
 
 // scanEvent scans a row of selectEvent.
-func scanEvent(rows pgx.Rows, e *eventstore.Event) error {
+func scanEvent(rows interface{ Scan(dest ...any) error }, e *eventstore.Event) error {
 	var (
 		d pgtype.Date
 		m = &e.Metadata

@@ -1,0 +1,133 @@
+package postgres
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/acv-registry/acv/eventstore"
+)
+
+// ConsumerSchema is a watermill-sql SchemaAdapter that reads the events
+// table itself, so consumers follow the log without a copy of each event
+// in a messages table. It reads in the store's own order, (tx_id,
+// position), only below the horizon of the oldest running transaction —
+// the technique of watermill-sql's PostgreSQL schema, which this adapter
+// shares — so no consumer skips an event that commits late. Each message
+// is [eventstore.ToMessage] of the event; its offset is the position.
+//
+// Use it with [ConsumerOffsets], whose next-offset query this adapter
+// builds on.
+type ConsumerSchema struct {
+	// Batch is how many events one subscriber transaction reads (default 500).
+	Batch int
+}
+
+var _ wsql.SchemaAdapter = ConsumerSchema{}
+
+// errAppendThroughStore refuses Watermill publishing into the log: events
+// are appended by the store, with their hash chain.
+var errAppendThroughStore = errors.New("postgres: the log is appended through the event store, not published to")
+
+// SchemaInitializingQueries implements wsql.SchemaAdapter: the store's
+// migrations make the events table, so there is nothing to do.
+func (ConsumerSchema) SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil
+}
+
+// InsertQuery implements wsql.SchemaAdapter by refusing.
+func (ConsumerSchema) InsertQuery(wsql.InsertQueryParams) (wsql.Query, error) {
+	return wsql.Query{}, errAppendThroughStore
+}
+
+// SelectQuery implements wsql.SchemaAdapter: the next batch after the
+// consumer group's offset, whose row the offsets query locks.
+func (s ConsumerSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error) {
+	next, err := p.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{Topic: p.Topic, ConsumerGroup: p.ConsumerGroup})
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	// The outer SELECT keeps the planner from walking the (tx_id,
+	// position) index under a LIMIT; see watermill-sql's PostgreSQL schema.
+	q := `SELECT * FROM (
+		WITH last_processed AS (` + next.Query + `)
+		SELECT tx_id AS sort_tx_id, position, ` + columns + ` FROM events
+		WHERE ((tx_id = (SELECT last_tx_id FROM last_processed) AND position > (SELECT last_position FROM last_processed))
+			OR tx_id > (SELECT last_tx_id FROM last_processed))
+		AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+	) AS batch ORDER BY sort_tx_id, position LIMIT ` + fmt.Sprint(batch)
+	return wsql.Query{Query: q, Args: next.Args}, nil
+}
+
+// UnmarshalMessage implements wsql.SchemaAdapter.
+func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row, error) {
+	var (
+		txID uint64
+		e    eventstore.Event
+	)
+	row := scanFunc(func(dest ...any) error { return p.Row.Scan(append([]any{&txID}, dest...)...) })
+	if err := scanEvent(row, &e); err != nil {
+		return wsql.Row{}, fmt.Errorf("postgres: scan event for a consumer: %w", safe(err))
+	}
+	msg := eventstore.ToMessage(e)
+	return wsql.Row{Offset: e.Position, UUID: []byte(msg.UUID), Payload: msg.Payload, Msg: msg}, nil
+}
+
+// SubscribeIsolationLevel implements wsql.SchemaAdapter. Read committed:
+// a second node's subscriber waits on the offset row's lock and then reads
+// the offset the first one committed, where repeatable read would fail it
+// with a serialisation error on every handover.
+func (ConsumerSchema) SubscribeIsolationLevel() sql.IsolationLevel { return sql.LevelReadCommitted }
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// ConsumerOffsets is the watermill-sql OffsetsAdapter for [ConsumerSchema]:
+// each consumer group's offset is a row (name, position) of Table. The
+// position alone is stored; the transaction id the log's order needs is
+// looked up in the events table, so a rebuild can set an offset by
+// position. The row is locked FOR UPDATE for the length of a batch: one
+// node at a time handles a group's events.
+type ConsumerOffsets struct {
+	// Table holds the offsets: (name text primary key, position bigint).
+	Table string
+}
+
+var _ wsql.OffsetsAdapter = ConsumerOffsets{}
+
+// SchemaInitializingQueries implements wsql.OffsetsAdapter: the table's
+// owner makes it.
+func (ConsumerOffsets) SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	return nil, nil
+}
+
+// NextOffsetQuery implements wsql.OffsetsAdapter.
+func (o ConsumerOffsets) NextOffsetQuery(p wsql.NextOffsetQueryParams) (wsql.Query, error) {
+	return wsql.Query{Query: `SELECT o.position AS last_position, COALESCE(e.tx_id, '0'::xid8) AS last_tx_id
+		FROM ` + o.Table + ` o LEFT JOIN events e ON e.position = o.position
+		WHERE o.name = $1 FOR UPDATE OF o`, Args: []any{p.ConsumerGroup}}, nil
+}
+
+// AckMessageQuery implements wsql.OffsetsAdapter.
+func (o ConsumerOffsets) AckMessageQuery(p wsql.AckMessageQueryParams) (wsql.Query, error) {
+	return wsql.Query{Query: `UPDATE ` + o.Table + ` SET position = $1 WHERE name = $2`,
+		Args: []any{p.LastRow.Offset, p.ConsumerGroup}}, nil
+}
+
+// ConsumedMessageQuery implements wsql.OffsetsAdapter: nothing to record.
+func (ConsumerOffsets) ConsumedMessageQuery(wsql.ConsumedMessageQueryParams) (wsql.Query, error) {
+	return wsql.Query{}, nil
+}
+
+// BeforeSubscribingQueries implements wsql.OffsetsAdapter: the group's row
+// must exist for FOR UPDATE to have something to lock.
+func (o ConsumerOffsets) BeforeSubscribingQueries(p wsql.BeforeSubscribingQueriesParams) ([]wsql.Query, error) {
+	return []wsql.Query{{Query: `INSERT INTO ` + o.Table + ` (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`,
+		Args: []any{p.ConsumerGroup}}}, nil
+}
