@@ -49,6 +49,8 @@ Usage:
                          exits 3 and names each broken stream and version
   acv rebuild  [flags]   rebuild every read model from the log into fresh tables,
                          then swap them in while the API keeps serving
+  acv generate [flags]   write a realistic national history (--scale, --seed) into the store
+  acv bench    [flags]   measure the store beside raw baselines (--events, --json FILE)
   acv help               show this text
 
 Every command takes the store flags below; 'acv COMMAND --help' lists its own.
@@ -72,6 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verify(ctx, rest, getenv, stdout, stderr)
 	case "rebuild":
 		return rebuild(ctx, rest, getenv, stdout, stderr)
+	case "generate":
+		return generateCmd(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
