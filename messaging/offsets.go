@@ -19,14 +19,17 @@ const PoisonTable = "consumer_poison"
 
 // schema returns the DDL of the messaging tables, idempotent.
 func schema(d eventstore.Dialect) []string {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	id, txID := "INTEGER PRIMARY KEY AUTOINCREMENT", ""
 	if d == eventstore.Postgres {
-		id = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+		// On PostgreSQL the log's order is (tx_id, position): an offset
+		// keeps both (see postgres.ConsumerOffsets).
+		id, txID = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", `,
+			tx_id    xid8 NOT NULL DEFAULT '0'`
 	}
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + OffsetsTable + ` (
 			name     TEXT PRIMARY KEY,
-			position BIGINT NOT NULL)`,
+			position BIGINT NOT NULL` + txID + `)`,
 		`CREATE TABLE IF NOT EXISTS ` + PoisonTable + ` (
 			id             ` + id + `,
 			consumer       TEXT NOT NULL,
@@ -117,9 +120,15 @@ func LockOffset(ctx context.Context, tx *sql.Tx, d eventstore.Dialect, name stri
 }
 
 // SetOffset sets the consumer group's offset inside tx (after
-// [LockOffset]): the group carries on after position.
+// [LockOffset]): the group carries on after the event at position. On
+// PostgreSQL the event's transaction id is looked up in the log.
 func SetOffset(ctx context.Context, tx *sql.Tx, d eventstore.Dialect, name string, position int64) error {
-	_, err := tx.ExecContext(ctx, d.Rebind(`UPDATE `+OffsetsTable+` SET position = ? WHERE name = ?`), position, name)
+	q := `UPDATE ` + OffsetsTable + ` SET position = ? WHERE name = ?`
+	if d == eventstore.Postgres {
+		q = `UPDATE ` + OffsetsTable + ` SET position = $1,
+			tx_id = COALESCE((SELECT tx_id FROM events WHERE position = $1), '0') WHERE name = $2`
+	}
+	_, err := tx.ExecContext(ctx, d.Rebind(q), position, name)
 	if err != nil {
 		return fmt.Errorf("set offset of %s to %d: %w", name, position, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/acv-registry/acv/internal/pgtest"
 	"github.com/acv-registry/acv/messaging"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -57,7 +58,14 @@ func openEmpty(t testing.TB, d Dialect) DB {
 		path := filepath.Join(t.TempDir(), "rm.db")
 		sdb, err = sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
 	case Postgres:
-		sdb, err = sql.Open("pgx", pgtest.DSN(t))
+		// The log's own schema too: the read models' checkpoint names an event.
+		dsn := pgtest.DSN(t)
+		store, serr := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if serr != nil {
+			t.Fatalf("create the log's schema: %v", serr)
+		}
+		store.Close()
+		sdb, err = sql.Open("pgx", dsn)
 	}
 	if err != nil {
 		t.Fatalf("open %s: %v", d, err)

@@ -75,7 +75,8 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 		return wsql.Row{}, fmt.Errorf("postgres: scan event for a consumer: %w", safe(err))
 	}
 	msg := eventstore.ToMessage(e)
-	return wsql.Row{Offset: e.Position, UUID: []byte(msg.UUID), Payload: msg.Payload, Msg: msg}, nil
+	return wsql.Row{Offset: e.Position, UUID: []byte(msg.UUID), Payload: msg.Payload, Msg: msg,
+		ExtraData: map[string]any{extraTxID: int64(txID)}}, nil
 }
 
 // SubscribeIsolationLevel implements wsql.SchemaAdapter. Read committed:
@@ -84,18 +85,25 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 // with a serialisation error on every handover.
 func (ConsumerSchema) SubscribeIsolationLevel() sql.IsolationLevel { return sql.LevelReadCommitted }
 
+// extraTxID is the key of a row's transaction id in wsql.Row.ExtraData,
+// which the ack stores beside the position.
+const extraTxID = "tx_id"
+
 type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // ConsumerOffsets is the watermill-sql OffsetsAdapter for [ConsumerSchema]:
-// each consumer group's offset is a row (name, position) of Table. The
-// position alone is stored; the transaction id the log's order needs is
-// looked up in the events table, so a rebuild can set an offset by
-// position. The row is locked FOR UPDATE for the length of a batch: one
-// node at a time handles a group's events.
+// each consumer group's offset is a row (name, position, tx_id) of Table:
+// the last event handled and its transaction id, the two keys of the log's
+// order. The row is locked FOR UPDATE for the length of a batch: one node
+// at a time handles a group's events. Both values live in the locked row
+// (not looked up by a join) because a subscriber that waited for the lock
+// sees the row's new version but the rest of its statement's snapshot as
+// it was when the statement began.
 type ConsumerOffsets struct {
-	// Table holds the offsets: (name text primary key, position bigint).
+	// Table holds the offsets: (name text primary key, position bigint,
+	// tx_id xid8).
 	Table string
 }
 
@@ -109,15 +117,18 @@ func (ConsumerOffsets) SchemaInitializingQueries(wsql.OffsetsSchemaInitializingQ
 
 // NextOffsetQuery implements wsql.OffsetsAdapter.
 func (o ConsumerOffsets) NextOffsetQuery(p wsql.NextOffsetQueryParams) (wsql.Query, error) {
-	return wsql.Query{Query: `SELECT o.position AS last_position, COALESCE(e.tx_id, '0'::xid8) AS last_tx_id
-		FROM ` + o.Table + ` o LEFT JOIN events e ON e.position = o.position
-		WHERE o.name = $1 FOR UPDATE OF o`, Args: []any{p.ConsumerGroup}}, nil
+	return wsql.Query{Query: `SELECT position AS last_position, tx_id AS last_tx_id FROM ` + o.Table + `
+		WHERE name = $1 FOR UPDATE`, Args: []any{p.ConsumerGroup}}, nil
 }
 
 // AckMessageQuery implements wsql.OffsetsAdapter.
 func (o ConsumerOffsets) AckMessageQuery(p wsql.AckMessageQueryParams) (wsql.Query, error) {
-	return wsql.Query{Query: `UPDATE ` + o.Table + ` SET position = $1 WHERE name = $2`,
-		Args: []any{p.LastRow.Offset, p.ConsumerGroup}}, nil
+	txID, ok := p.LastRow.ExtraData[extraTxID].(int64)
+	if !ok {
+		return wsql.Query{}, fmt.Errorf("postgres: the row at %d carries no transaction id", p.LastRow.Offset)
+	}
+	return wsql.Query{Query: `UPDATE ` + o.Table + ` SET position = $1, tx_id = ($2::bigint)::text::xid8 WHERE name = $3`,
+		Args: []any{p.LastRow.Offset, txID, p.ConsumerGroup}}, nil
 }
 
 // ConsumedMessageQuery implements wsql.OffsetsAdapter: nothing to record.
