@@ -19,10 +19,10 @@ import (
 // records nothing new (api.md). Keys reach the store already scoped to one
 // caller.
 //
-// The server's store ([MemoryIdempotency]) lives in the process: a client
-// that retries against another node of a multi-node deployment is not
-// protected. A store shared by every node (a PostgreSQL table locked per key)
-// comes with the multi-node issue and implements this same interface.
+// [MemoryIdempotency] lives in the process: a client that retries against
+// another node of a multi-node deployment is not protected by it.
+// [SQLIdempotency] keeps the keys in the log's database, shared by every
+// node; `acv serve` uses it.
 type IdempotencyStore interface {
 	// Acquire claims key for one request. If a response is stored under key
 	// it returns it, with a nil release. Otherwise it returns a release
@@ -167,6 +167,9 @@ func (s *Server) idempotent(caller Caller, w http.ResponseWriter, r *http.Reques
 	scope := sha256.Sum256([]byte(caller.Role + "\x00" + caller.Org + "\x00" + caller.TokenID + "\x00" + key))
 
 	stored, release, err := s.idem.Acquire(r.Context(), hex.EncodeToString(scope[:]))
+	if err != nil && r.Context().Err() == nil {
+		return fmt.Errorf("idempotency key: %w", err) // the store failed: a server fault
+	}
 	if err != nil {
 		// The request ended (the client went away) while an earlier one
 		// with the key was still running: not a server fault.

@@ -39,6 +39,10 @@ type Deps struct {
 	// rendered responses that holds while the read models' checkpoint
 	// stands (see responseCache). Nil disables the cache.
 	Checkpoints Checkpointer
+	// Idempotency, if set, keeps the Idempotency-Keys of writes; nil keeps
+	// them in this server's memory ([MemoryIdempotency]). Nodes of one
+	// deployment share a [SQLIdempotency].
+	Idempotency IdempotencyStore
 }
 
 // Server serves the HTTP API. Create it with [New]; it is safe for
@@ -53,8 +57,8 @@ type Server struct {
 	cache       *responseCache
 }
 
-// New returns a server over d. Each server has its own metrics registry and
-// its own idempotency store (in memory: see [IdempotencyStore]).
+// New returns a server over d. Each server has its own metrics registry, and
+// its own idempotency store in memory unless d.Idempotency names one.
 func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -70,7 +74,10 @@ func New(d Deps) *Server {
 		router:  mux.NewRouter(),
 		cache:   newResponseCache(),
 		metrics: newMetrics(),
-		idem:    NewMemoryIdempotency(d.Now, idempotencyTTL, idempotencyMaxKeys),
+		idem:    d.Idempotency,
+	}
+	if s.idem == nil {
+		s.idem = NewMemoryIdempotency(d.Now, idempotencyTTL, idempotencyMaxKeys)
 	}
 	if d.AdminToken != "" {
 		sum := sha256.Sum256([]byte(d.AdminToken))

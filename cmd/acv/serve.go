@@ -53,6 +53,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { nodeDone <- n.run(nodeCtx) }()
 	defer func() { stopNode(); <-nodeDone }()
 	progress := n.progress()
+	// Idempotency-Keys live in the log's database, shared by every node.
+	if err := api.MigrateIdempotency(ctx, db.SQL, db.Dialect); err != nil {
+		return err
+	}
+	idem := api.NewSQLIdempotency(db.SQL, db.Dialect, api.SQLIdempotencyOptions{Log: log})
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -69,6 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			NewID:       uuid.New,
 			Log:         log,
 			AdminToken:  c.AdminToken,
+			Idempotency: idem,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
