@@ -57,17 +57,26 @@ func newFlagSet(name, summary string, getenv func(string) string, stderr io.Writ
 	return fs, c
 }
 
-// parse parses args, turning -help and bad flags into errUsage.
+// parse parses args, turning -help and bad flags into errUsage. A command
+// that takes no arguments besides flags refuses any.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// parseFlags parses args, leaving arguments after the flags in fs.Args().
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
 		return errUsage
 	}
 	return nil

@@ -51,6 +51,8 @@ Usage:
                          then swap them in while the API keeps serving
   acv generate [flags]   write a realistic national history (--scale, --seed) into the store
   acv bench    [flags]   measure the store beside raw baselines (--events, --json FILE)
+  acv poison list|replay the events a consumer of the log gave up on: list them,
+                         or run them through their consumer again
   acv help               show this text
 
 Every command takes the store flags below; 'acv COMMAND --help' lists its own.
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return verify(ctx, rest, getenv, stdout, stderr)
 	case "rebuild":
 		return rebuild(ctx, rest, getenv, stdout, stderr)
+	case "poison":
+		return poison(ctx, rest, getenv, stdout, stderr)
 	case "generate":
 		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "bench":
