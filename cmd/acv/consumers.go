@@ -2,15 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"sync"
+	"time"
 
+	"github.com/acv-registry/acv/clock"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
+	"github.com/google/uuid"
 )
 
 // node is what one `acv serve` process runs besides HTTP: the consumers of
-// the log under one router.
+// the log under one router (the read models, the statutory clock's
+// schedule), and the loops that act on what they record (the clock's
+// ticker). Any number of nodes may run against one database.
 type node struct {
 	store     eventstore.Store
 	db        projections.DB
@@ -18,6 +25,7 @@ type node struct {
 	projector *projections.Projector
 	consumers []messaging.Consumer
 	router    *messaging.Router
+	ticker    *clock.Ticker
 }
 
 // newNode migrates the consumers' tables and builds the router.
@@ -27,7 +35,12 @@ func newNode(ctx context.Context, store eventstore.Store, db projections.DB, log
 	if err := n.projector.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	n.consumers = []messaging.Consumer{n.projector}
+	if err := clock.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+		return nil, err
+	}
+	assets := eventstore.NewAssets(store, regimes(), uuid.New)
+	n.ticker = clock.NewTicker(db.SQL, db.Dialect, assets, clock.Options{Now: time.Now, Logger: log})
+	n.consumers = []messaging.Consumer{n.projector, clock.NewSchedule(assets, db.Dialect)}
 	var err error
 	n.router, err = messaging.NewRouterFor(store, db.SQL, db.Dialect, log, n.consumers...)
 	if err != nil {
@@ -41,7 +54,28 @@ func (n *node) progress() *messaging.Progress {
 	return messaging.NewProgress(n.db.SQL, n.db.Dialect, n.store, projections.ConsumerName, n.router)
 }
 
-// run runs the consumers until ctx ends.
+// run runs the consumers and the ticker until ctx ends, or until one of
+// them fails, which stops the others.
 func (n *node) run(ctx context.Context) error {
-	return n.router.Run(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, part := range []func(context.Context) error{n.router.Run, n.ticker.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := part(ctx); err != nil && ctx.Err() == nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			cancel()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -50,8 +50,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	nodeCtx, stopNode := context.WithCancel(ctx)
 	nodeDone := make(chan error, 1)
-	go func() { nodeDone <- n.run(nodeCtx) }()
-	defer func() { stopNode(); <-nodeDone }()
+	go func() { nodeDone <- n.run(nodeCtx); close(nodeDone) }()
+	defer func() { stopNode(); <-nodeDone }() // a closed channel once the select below took the error
 	progress := n.progress()
 	// Idempotency-Keys live in the log's database, shared by every node.
 	if err := api.MigrateIdempotency(ctx, db.SQL, db.Dialect); err != nil {
@@ -87,9 +87,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("serving", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "acv: serving on http://%s\n", ln.Addr())
 
+	var nodeErr error
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case nodeErr = <-nodeDone:
+		// The consumers stopped on their own: a node that serves writes
+		// but never projects them must not stay in a load balancer.
+		log.Error("the consumers of the log stopped; shutting down", "err", nodeErr)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -100,6 +105,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if nodeErr != nil {
+		return fmt.Errorf("serve: consumers: %w", nodeErr)
 	}
 	return nil
 }
