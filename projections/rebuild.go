@@ -1,12 +1,18 @@
 package projections
 
 import (
+	"bufio"
+	"container/heap"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,11 +32,23 @@ const (
 	rebuildAssets = 2_000
 )
 
+// RebuildMemory bounds the bytes of events a rebuild holds before it sorts
+// them and spills them to a temporary file (see [Rebuild]); tests lower it
+// to exercise the merge.
+var RebuildMemory = 256 << 20
+
 // Rebuild rebuilds every read model from position 0 into fresh tables, then
 // swaps them in, with the checkpoint, in one transaction: until the swap the
 // API keeps serving the old tables, and a projector that runs alongside
 // carries on from the rebuild's checkpoint afterwards. It returns the
 // position the rebuilt read models stand at.
+//
+// It streams: the log is read once in its global order and sorted by asset
+// in runs of bounded size (an external merge sort, spilling to temporary
+// files once the log outgrows [RebuildMemory]); the merged runs yield one
+// asset's whole history at a time, which is derived on every core and
+// written in asset id order while the next chunk is derived. Memory stays
+// bounded whatever the log's size, and the cost per event stays flat.
 func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
 	if progress == nil {
 		progress = func(int64, int64) {}
@@ -45,14 +63,12 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	}
 	total := estimateEvents(ctx, store)
 
-	// Read the whole log once, keeping each asset's events; events of an
-	// asset are scattered across the log, and Derive needs them together.
-	// They are kept as stored (payloads as bytes, hashes dropped) and
-	// decoded by the deriving workers: far fewer pointers for the garbage
-	// collector to walk while the whole log is in memory, and the decoding
-	// runs on every core.
-	histories := map[string][]eventstore.Event{}
-	var order []string
+	// Read the whole log once. Events of an asset are scattered across the
+	// log and Derive needs them together, so they go through a sorter. They
+	// are kept as stored (payloads as bytes, hashes dropped) and decoded by
+	// the deriving workers, on every core.
+	sorter := &logSorter{budget: RebuildMemory}
+	defer sorter.close()
 	var end, done int64
 	for {
 		events, err := store.ReadAll(ctx, end, rebuildBatch)
@@ -63,42 +79,34 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 			break
 		}
 		for _, e := range events {
-			id, ok := AssetID(e.Stream)
-			if !ok {
+			if _, ok := AssetID(e.Stream); !ok {
 				continue
 			}
-			if _, ok := histories[id]; !ok {
-				order = append(order, id)
-			}
 			e.PrevHash, e.Hash = nil, nil
-			histories[id] = append(histories[id], e)
+			if err := sorter.add(e); err != nil {
+				return 0, fmt.Errorf("rebuild: %w", err)
+			}
 		}
 		end = events[len(events)-1].Position
 		done += int64(len(events))
 		progress(done, max(total, done))
 	}
+	histories, err := sorter.histories()
+	if err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 
 	// Write in asset id order: every table is keyed by asset id first, so
 	// the B-trees grow at their right edge instead of at random pages.
-	slices.Sort(order)
 	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
 	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
 	defer stop()
-	for chunk := range deriveChunks(dctx, order, histories, regimes) {
+	for chunk := range deriveChunks(dctx, histories, regimes) {
 		if chunk.err != nil {
 			return 0, fmt.Errorf("rebuild: %w", chunk.err)
 		}
-		rows := chunk.rows
-		tx, err := db.SQL.BeginTx(ctx, nil)
-		if err != nil {
-			return 0, fmt.Errorf("rebuild: begin: %w", err)
-		}
-		if err := w.Replace(ctx, tx, rows); err != nil {
-			tx.Rollback()
-			return 0, fmt.Errorf("rebuild: write: %w", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return 0, fmt.Errorf("rebuild: commit: %w", err)
+		if err := writeFresh(ctx, db, w, chunk.rows); err != nil {
+			return 0, fmt.Errorf("rebuild: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -111,6 +119,23 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		return 0, err
 	}
 	return end, nil
+}
+
+// writeFresh writes one chunk of rows into the fresh tables, in one
+// transaction.
+func writeFresh(ctx context.Context, db DB, w Writer, rows []AssetRows) error {
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := w.Replace(ctx, tx, rows); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // swap replaces the live tables by the rebuilt ones and sets the checkpoint,
@@ -193,32 +218,50 @@ type derived struct {
 	err  error
 }
 
-// deriveChunks decodes and derives the rows of the assets in order,
-// rebuildAssets at a time, on every CPU, while the caller writes the
-// previous chunk: deriving is Go work and writing is mostly the database's,
-// so the two overlap. The channel closes when every chunk is sent, after a
-// chunk with an error, or when ctx ends.
-func deriveChunks(ctx context.Context, order []string, histories map[string][]eventstore.Event, regimes domain.Regimes) <-chan derived {
+// deriveChunks pulls the assets' histories in order, rebuildAssets at a
+// time, and decodes and derives each chunk on every CPU while the caller
+// writes the previous one: deriving is Go work and writing is mostly the
+// database's, so the two overlap. The channel closes when every chunk is
+// sent, after a chunk with an error, or when ctx ends.
+func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Regimes) <-chan derived {
 	out := make(chan derived, 1)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	go func() {
 		defer close(out)
-		for start := 0; start < len(order); start += rebuildAssets {
-			chunk := order[start:min(start+rebuildAssets, len(order))]
-			rows := make([]AssetRows, len(chunk))
+		for {
+			var ids []string
+			var hs [][]eventstore.Event
+			for len(ids) < rebuildAssets {
+				id, h, ok := histories.next()
+				if !ok {
+					break
+				}
+				ids, hs = append(ids, id), append(hs, h)
+			}
+			if err := histories.err; err != nil {
+				select {
+				case out <- derived{err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			if len(ids) == 0 {
+				return
+			}
+			rows := make([]AssetRows, len(ids))
 			errs := make([]error, workers)
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
-					for i := w; i < len(chunk); i += workers {
-						history, err := Decode(histories[chunk[i]])
+					for i := w; i < len(ids); i += workers {
+						history, err := Decode(hs[i])
 						if err != nil {
-							errs[w] = fmt.Errorf("asset %s: %w", chunk[i], err)
+							errs[w] = fmt.Errorf("asset %s: %w", ids[i], err)
 							return
 						}
-						rows[i] = Derive(chunk[i], regimes, history)
+						rows[i] = Derive(ids[i], regimes, history)
 					}
 				}(w)
 			}
@@ -235,4 +278,259 @@ func deriveChunks(ctx context.Context, order []string, histories map[string][]ev
 		}
 	}()
 	return out
+}
+
+// logSorter sorts a log's events by stream, keeping each stream's events
+// in log order (which is version order): an external merge sort. Events
+// are held until they take budget bytes, then sorted and written to an
+// unlinked temporary file as one run; [logSorter.histories] merges the
+// runs. A log that fits in the budget is never written out.
+type logSorter struct {
+	budget int
+	held   int
+	buf    []eventstore.Event
+	runs   []*os.File
+}
+
+// eventOverhead is about what a held event costs besides its payload and
+// stream name.
+const eventOverhead = 200
+
+func (s *logSorter) add(e eventstore.Event) error {
+	s.buf = append(s.buf, e)
+	s.held += len(e.Data) + len(e.Stream) + eventOverhead
+	if s.held >= s.budget {
+		return s.spill()
+	}
+	return nil
+}
+
+func (s *logSorter) sortHeld() {
+	slices.SortStableFunc(s.buf, func(a, b eventstore.Event) int { return strings.Compare(a.Stream, b.Stream) })
+}
+
+// spill sorts the held events and writes them out as a run.
+func (s *logSorter) spill() error {
+	s.sortHeld()
+	f, err := os.CreateTemp("", "acv-rebuild-*")
+	if err != nil {
+		return fmt.Errorf("spill sorted events: %w", err)
+	}
+	os.Remove(f.Name()) // the open file lives until it is closed
+	s.runs = append(s.runs, f)
+	w := bufio.NewWriterSize(f, 1<<20)
+	var rec []byte
+	for _, e := range s.buf {
+		if rec, err = appendRecord(rec[:0], e); err != nil {
+			return err
+		}
+		if _, err := w.Write(rec); err != nil {
+			return fmt.Errorf("spill sorted events: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("spill sorted events: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spill sorted events: %w", err)
+	}
+	clear(s.buf)
+	s.buf, s.held = s.buf[:0], 0
+	return nil
+}
+
+// histories returns the iterator over every stream's events, in stream
+// order. Nothing may be added after it.
+func (s *logSorter) histories() (*historyIter, error) {
+	if len(s.runs) == 0 {
+		s.sortHeld()
+		return &historyIter{mem: s.buf}, nil
+	}
+	if len(s.buf) > 0 {
+		if err := s.spill(); err != nil {
+			return nil, err
+		}
+	}
+	s.buf = nil
+	it := &historyIter{merging: true}
+	for i, f := range s.runs {
+		r := &runReader{r: bufio.NewReaderSize(f, 1<<20), run: i, strs: map[string]string{}}
+		if err := r.advance(); err != nil {
+			return nil, err
+		}
+		if r.ok {
+			it.heads = append(it.heads, r)
+		}
+	}
+	heap.Init(&it.heads)
+	return it, nil
+}
+
+// close removes the runs.
+func (s *logSorter) close() {
+	for _, f := range s.runs {
+		f.Close()
+	}
+	s.runs = nil
+}
+
+// historyIter yields one asset's events at a time, in asset id order. It
+// is used by one goroutine; err holds what stopped it early.
+type historyIter struct {
+	mem     []eventstore.Event // the one sorted run, when nothing was spilled
+	merging bool
+	heads   runHeap
+	err     error
+}
+
+// next returns the next asset's id and its events, oldest first, and false
+// at the end or on an error (then in err).
+func (it *historyIter) next() (string, []eventstore.Event, bool) {
+	if it.err != nil {
+		return "", nil, false
+	}
+	var h []eventstore.Event
+	if !it.merging {
+		if len(it.mem) == 0 {
+			return "", nil, false
+		}
+		n := 1
+		for n < len(it.mem) && it.mem[n].Stream == it.mem[0].Stream {
+			n++
+		}
+		h, it.mem = it.mem[:n:n], it.mem[n:]
+	} else {
+		if len(it.heads) == 0 {
+			return "", nil, false
+		}
+		stream := it.heads[0].cur.Stream
+		for len(it.heads) > 0 && it.heads[0].cur.Stream == stream {
+			r := it.heads[0]
+			h = append(h, r.cur)
+			if err := r.advance(); err != nil {
+				it.err = err
+				return "", nil, false
+			}
+			if r.ok {
+				heap.Fix(&it.heads, 0)
+			} else {
+				heap.Pop(&it.heads)
+			}
+		}
+	}
+	id, _ := AssetID(h[0].Stream)
+	return id, h, true
+}
+
+// runReader reads one spilled run; cur is its next event while ok.
+type runReader struct {
+	r    *bufio.Reader
+	run  int
+	cur  eventstore.Event
+	ok   bool
+	strs map[string]string // interned types, roles, organisations, regimes
+}
+
+// runHeap orders the runs' next events by stream, then by run: runs hold
+// the log in order, so one stream's events come out in version order.
+type runHeap []*runReader
+
+func (h runHeap) Len() int { return len(h) }
+func (h runHeap) Less(i, j int) bool {
+	if c := strings.Compare(h[i].cur.Stream, h[j].cur.Stream); c != 0 {
+		return c < 0
+	}
+	return h[i].run < h[j].run
+}
+func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)   { *h = append(*h, x.(*runReader)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}
+
+// appendRecord appends what Decode needs of e: stream, version, position,
+// type, recorded-at, effective date, actor, regime and payload.
+func appendRecord(b []byte, e eventstore.Event) ([]byte, error) {
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	str(e.Stream)
+	b = binary.AppendUvarint(b, uint64(e.Version))
+	b = binary.AppendUvarint(b, uint64(e.Position))
+	str(e.Type)
+	at, err := e.RecordedAt.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("spill event %d: %w", e.Position, err)
+	}
+	str(string(at))
+	d := e.Metadata.EffectiveDate
+	b = binary.AppendUvarint(b, uint64(d.Year()))
+	b = binary.AppendUvarint(b, uint64(d.Month()))
+	b = binary.AppendUvarint(b, uint64(d.Day()))
+	str(e.Metadata.Actor.Role)
+	str(e.Metadata.Actor.Org)
+	str(e.Metadata.Regime)
+	b = binary.AppendUvarint(b, uint64(len(e.Data)))
+	return append(b, e.Data...), nil
+}
+
+// advance reads the run's next event into cur; ok is false at its end.
+func (r *runReader) advance() error {
+	bad := func(err error) error { return fmt.Errorf("read sorted events: %w", err) }
+	n, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		r.ok, r.cur = false, eventstore.Event{}
+		return nil
+	}
+	if err != nil {
+		return bad(err)
+	}
+	bytesOf := func(n uint64) ([]byte, error) {
+		p := make([]byte, n)
+		_, err := io.ReadFull(r.r, p)
+		return p, err
+	}
+	stream, err := bytesOf(n)
+	if err != nil {
+		return bad(err)
+	}
+	var e eventstore.Event
+	e.Stream = string(stream)
+	uv := func() uint64 {
+		v, verr := binary.ReadUvarint(r.r)
+		if verr != nil && err == nil {
+			err = verr
+		}
+		return v
+	}
+	str := func() string {
+		p, serr := bytesOf(uv())
+		if serr != nil && err == nil {
+			err = serr
+		}
+		s, ok := r.strs[string(p)]
+		if !ok {
+			s = string(p)
+			r.strs[s] = s
+		}
+		return s
+	}
+	e.Version, e.Position = int64(uv()), int64(uv())
+	e.Type = str()
+	at, aerr := bytesOf(uv())
+	if aerr == nil {
+		aerr = e.RecordedAt.UnmarshalBinary(at)
+	}
+	if y, m, d := uv(), uv(), uv(); y != 0 {
+		e.Metadata.EffectiveDate = domain.NewDate(int(y), time.Month(m), int(d))
+	}
+	e.Metadata.Actor.Role, e.Metadata.Actor.Org, e.Metadata.Regime = str(), str(), str()
+	data, derr := bytesOf(uv())
+	e.Data = data
+	if err = errors.Join(err, aerr, derr); err != nil {
+		return bad(err)
+	}
+	r.cur, r.ok = e, true
+	return nil
 }
