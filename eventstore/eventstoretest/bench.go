@@ -9,26 +9,14 @@ import (
 	"testing"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/eventstore/eventstorebench"
 	"github.com/google/uuid"
 )
 
-// Baseline is a backend's raw counterpart of each benchmarked operation,
-// run on the same database in the same run: plain SQL into raw_events, a
-// table with the same columns and indexes as events, with no hashing, no
-// checks and no notifications. Compare each /store line with its raw line:
-// ratio = raw ns/op ÷ store ns/op.
-type Baseline struct {
-	// InsertOne inserts the event as one new row, in its own transaction.
-	InsertOne func(ctx context.Context, stream string, e eventstore.NewEvent) error
-	// InsertBatch holds ways to insert events as one stream's rows in one
-	// statement, by name ("raw-insert", "raw-copy").
-	InsertBatch map[string]func(ctx context.Context, stream string, events []eventstore.NewEvent) error
-	// ReadAll reads every row of events with one sequential SELECT into Go
-	// values and returns how many it read.
-	ReadAll func(ctx context.Context) (int, error)
-	// AfterSeed, if set, runs once BenchReadAll has seeded the log.
-	AfterSeed func(ctx context.Context) error
-}
+// Baseline is a backend's raw counterpart of each benchmarked operation;
+// see [eventstorebench.Baseline], which both backends' benchmarks and
+// `acv bench` build.
+type Baseline = eventstorebench.Baseline
 
 // Writers is how many goroutines append at once in BenchAppendSingle.
 const Writers = 8

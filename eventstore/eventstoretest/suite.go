@@ -12,6 +12,7 @@ import (
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/eventstore/eventstorebench"
 	"github.com/google/uuid"
 )
 
@@ -455,29 +456,12 @@ func Event(typ string) eventstore.NewEvent {
 }
 
 // Events returns n valid events with fresh ids, for benchmarks.
-func Events(n int) []eventstore.NewEvent {
-	out := make([]eventstore.NewEvent, n)
-	for i := range out {
-		out[i] = Event("acv.nomination-received.v1")
-	}
-	return out
-}
+func Events(n int) []eventstore.NewEvent { return eventstorebench.Events(n) }
 
 // DrainAll reads the whole log through ReadAll in pages of page events and
 // returns how many it read.
 func DrainAll(ctx context.Context, s eventstore.Store, page int) (int, error) {
-	n, after := 0, int64(0)
-	for {
-		events, err := s.ReadAll(ctx, after, page)
-		if err != nil {
-			return n, err
-		}
-		if len(events) == 0 {
-			return n, nil
-		}
-		n += len(events)
-		after = events[len(events)-1].Position
-	}
+	return eventstorebench.DrainAll(ctx, s, page)
 }
 
 // Seed appends total events in batches of 1000, each batch a new stream.
