@@ -40,7 +40,7 @@ type Config struct {
 	// Now stamps poisoned events. Default time.Now.
 	Now func() time.Time
 	// Poll is the longest a consumer waits for a wake-up before it looks
-	// at the log anyway (default 1s).
+	// at the log anyway (default 250ms).
 	Poll time.Duration
 	// Retries is how many times a failing event is retried, with
 	// exponential backoff from RetryInterval, before it is poisoned
@@ -76,7 +76,7 @@ func NewRouter(cfg Config, consumers ...Consumer) (*Router, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = time.Second
+		cfg.Poll = eventstore.DefaultPollInterval
 	}
 	if cfg.Retries <= 0 {
 		cfg.Retries = 3
@@ -146,14 +146,14 @@ func (r *Router) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, c := range r.consumers {
-		wake, err := bus.Subscribe(busCtx, wakeTopic)
+		wakeups, err := bus.Subscribe(busCtx, wakeTopic)
 		if err != nil {
 			return fmt.Errorf("messaging: %w", err)
 		}
 		name := c.Name()
-		w := newWaker(r.cfg.Poll, time.Second, ctx.Done(), func() { r.notify(name) })
+		w := newWaker(r.cfg.Poll, time.Second, ctx.Done(), func() { r.notify(name); wake(bus) })
 		wg.Add(1)
-		go func() { defer wg.Done(); w.listen(wake) }()
+		go func() { defer wg.Done(); w.listen(wakeups) }()
 		sub, err := wsql.NewSubscriber(r.cfg.Source.Beginner, wsql.SubscriberConfig{
 			ConsumerGroup:  name,
 			SchemaAdapter:  r.cfg.Source.Schema,

@@ -18,17 +18,25 @@ const wakeTopic = "acv.log-changed"
 // change, until ctx ends. The store's signal fires at commit, so consumers
 // wake within milliseconds of a write instead of at their next poll.
 func relayChanges(ctx context.Context, store eventstore.Store, bus message.Publisher) {
+	changed := store.Changed()
 	for {
-		changed := store.Changed()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
 		}
-		// Publish does not block on a slow consumer: each waker keeps one
-		// pending wake-up at most.
-		_ = bus.Publish(wakeTopic, message.NewMessage(watermill.NewUUID(), nil))
+		// Re-arm before publishing: an append that commits from here on
+		// closes the new channel, and one that committed before is seen by
+		// the query this wake-up causes.
+		changed = store.Changed()
+		wake(bus)
 	}
+}
+
+// wake publishes a wake-up on bus. Publish does not block on a slow
+// consumer: each waker keeps one pending wake-up at most.
+func wake(bus message.Publisher) {
+	_ = bus.Publish(wakeTopic, message.NewMessage(watermill.NewUUID(), nil))
 }
 
 // newBus returns the in-process bus that carries wake-ups.
@@ -37,11 +45,14 @@ func newBus(log watermill.LoggerAdapter) *gochannel.GoChannel {
 }
 
 // waker is a subscriber's watermill-sql BackoffManager. When a query found
-// nothing, it waits for the next wake-up from the bus (or the poll
-// interval, for what no signal reports: the PostgreSQL horizon moving when
-// a transaction rolls back, a node without LISTEN) and then lets the
+// nothing, it waits for the next wake-up from the bus and then lets the
 // subscriber query again at once. A wake-up that arrives while a batch is
-// being handled stays pending, so none is lost.
+// being handled stays pending, so none is lost. Wake-ups come from the
+// log's commit signal and from every consumer's commit in this process: on
+// PostgreSQL a consumer's open transaction holds back the horizon the
+// others read below, so its commit can reveal events they were woken for
+// and could not see yet. The poll interval covers what no signal reports
+// (another node's consumer moving the horizon, a node without LISTEN).
 type waker struct {
 	pending  chan struct{} // capacity 1
 	poll     time.Duration
