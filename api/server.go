@@ -43,6 +43,9 @@ type Deps struct {
 	// them in this server's memory ([MemoryIdempotency]). Nodes of one
 	// deployment share a [SQLIdempotency].
 	Idempotency IdempotencyStore
+	// Webhooks, if set, serves /v1/webhooks (*webhooks.Registry); without
+	// it those routes answer 404.
+	Webhooks WebhookAdmin
 }
 
 // Server serves the HTTP API. Create it with [New]; it is safe for
@@ -55,6 +58,7 @@ type Server struct {
 	idem        IdempotencyStore
 	adminDigest []byte // SHA-256 of AdminToken; nil when there is none
 	cache       *responseCache
+	streams     streamHub // the live streams (stream.go)
 }
 
 // New returns a server over d. Each server has its own metrics registry, and
@@ -111,6 +115,7 @@ func (s *Server) routes() {
 	s.router.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet, http.MethodHead)
 	s.writeRoutes(s.router)
 	s.readRoutes(s.router)
+	s.integrationRoutes(s.router) // webhooks.go
 	s.router.NotFoundHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute })
 	s.router.MethodNotAllowedHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errMethod })
 }

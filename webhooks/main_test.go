@@ -217,7 +217,7 @@ func nomination(assetID, council string) domain.NominationReceived {
 	return domain.NominationReceived{
 		AssetID: assetID, NominationID: "n-" + assetID, Regime: "localism-2012", Council: council,
 		ReceivedOn: domain.NewDate(2026, 5, 1),
-		Nominator: domain.Body{ID: "org-friends", Name: "Friends of the Red Lion", Kind: domain.Charity, LocalConnection: true},
+		Nominator:  domain.Body{ID: "org-friends", Name: "Friends of the Red Lion", Kind: domain.Charity, LocalConnection: true},
 		Land: domain.Land{Name: "The Red Lion", Description: "A village pub", Boundaries: "Title SK1", Address: "1 High Street",
 			Postcode: "RH16 1AA", Use: domain.NonResidential},
 		Owner:       domain.Party{ID: "p-1", Name: "Jane Privateowner", Address: "7 Secret Lane, Haywards Heath"},

@@ -37,8 +37,8 @@ func TestOutboxMatchesAndReplaysAddNothing(t *testing.T) {
 		}
 
 		e.record("a1", decision("a1"), ownerChange("a1")) // 2 events of a1
-		e.record("a2", nomination("a2", councilA))         // 1 event of another asset of A
-		e.record("b1", decision("b1"))                      // 1 event of B
+		e.record("a2", nomination("a2", councilA))        // 1 event of another asset of A
+		e.record("b1", decision("b1"))                    // 1 event of B
 		if _, err := e.store.Append(ctx, "organisation-1", eventstore.NoStream, []eventstore.NewEvent{{ID: uuid.New(),
 			Type: "acv.organisation-registered.v1", Data: []byte(`{"id":"org-1"}`)}}); err != nil {
 			t.Fatal(err) // not an asset's: no subscription matches
