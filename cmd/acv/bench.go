@@ -1,12 +1,676 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/acv-registry/acv/clock"
+	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/eventstore/eventstorebench"
+	"github.com/acv-registry/acv/eventstore/postgres"
+	"github.com/acv-registry/acv/internal/generate"
+	"github.com/acv-registry/acv/internal/loadtest"
+	"github.com/acv-registry/acv/messaging"
+	"github.com/acv-registry/acv/projections"
+	"github.com/google/uuid"
 )
+
+// Figure is one line of `acv bench`: a measurement beside its raw baseline
+// from the same run. Ratio is always "higher is better": the store's
+// throughput ÷ the baseline's, or the baseline's time ÷ the store's.
+type Figure struct {
+	Name      string  `json:"name"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit"`
+	Baseline  string  `json:"baseline,omitempty"`
+	BaseValue float64 `json:"baseline_value,omitempty"`
+	Ratio     float64 `json:"ratio,omitempty"`
+	P50ms     float64 `json:"p50_ms,omitempty"`
+	P99ms     float64 `json:"p99_ms,omitempty"`
+	PeakMiB   float64 `json:"peak_mib"`
+}
+
+// BenchReport is what `acv bench --json` writes.
+type BenchReport struct {
+	Backend    string   `json:"backend"`
+	Events     int64    `json:"events"` // in the log when measuring started
+	Generated  bool     `json:"generated"`
+	Started    string   `json:"started"`
+	Seconds    float64  `json:"seconds"`
+	CPUs       int      `json:"cpus"`
+	LoadBefore string   `json:"load_before"` // /proc/loadavg: other work on the machine
+	LoadAfter  string   `json:"load_after"`
+	DiskBytes  int64    `json:"disk_bytes"`
+	Figures    []Figure `json:"figures"`
+}
+
+const benchAdminToken = "acv-bench-admin-token"
 
 // benchCmd is `acv bench`.
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not yet")
+	fs, c := newFlagSet("bench", "Measure the configured store beside raw baselines taken in the same run: appends (single and batch, "+
+		"concurrent), a full read, a rebuild, register, timeline, as-of and national-search queries under concurrency through the "+
+		"real `acv serve`, and the lag from a write to its projection row. An empty store is first filled by `acv generate` with about "+
+		"--events events. Bench writes to the store (appends into bench-* streams, nominations through the API, a raw_events table it "+
+		"drops afterwards): run it on a scratch database, never on a live registry; it refuses a store that generate did not fill.", getenv, stderr)
+	events := fs.Int("events", 100_000, "size of the generated history when the store is empty")
+	seed := fs.Uint64("seed", 1, "seed of the generated history")
+	seconds := fs.Duration("duration", 5*time.Second, "how long each concurrent load runs")
+	conns := fs.Int("conns", 64, "concurrent HTTP connections for the query loads")
+	jsonOut := fs.String("json", "", "also write the figures as JSON to this file")
+	if err := parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	if *events <= 0 || *seconds <= 0 || *conns <= 0 {
+		fmt.Fprintln(stderr, "acv bench: --events, --duration and --conns must be positive")
+		return errUsage
+	}
+	store, log, err := openLogged(ctx, *c, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	b := &bench{ctx: ctx, c: *c, store: store, log: log, getenv: getenv, d: *seconds, conns: *conns, started: time.Now()}
+	b.report = BenchReport{Backend: "sqlite", Started: b.started.UTC().Format(time.RFC3339), CPUs: runtime.GOMAXPROCS(0), LoadBefore: loadAvg()}
+	if c.usesPostgres() {
+		b.report.Backend = "postgres"
+	}
+	if err := b.run(*events, *seed); err != nil {
+		return err
+	}
+	b.report.LoadAfter = loadAvg()
+	b.report.Seconds = time.Since(b.started).Seconds()
+	b.print(stdout)
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(b.report, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	return nil
+}
+
+// bench is one run of `acv bench`.
+type bench struct {
+	ctx     context.Context
+	c       Config
+	store   eventstore.Store
+	log     *slog.Logger
+	getenv  func(string) string
+	d       time.Duration
+	conns   int
+	started time.Time
+	report  BenchReport
+}
+
+func (b *bench) add(f Figure) {
+	b.report.Figures = append(b.report.Figures, f)
+	b.log.Info("bench", "figure", f.Name, "value", f.Value, "unit", f.Unit, "ratio", f.Ratio)
+}
+
+func (b *bench) run(events int, seed uint64) error {
+	ctx := b.ctx
+	if err := b.fill(events, seed); err != nil {
+		return err
+	}
+	raw, err := b.baseline()
+	if err != nil {
+		return err
+	}
+	defer raw.Close(context.Background())
+	// The whole-log figures first, on the generated history alone; the
+	// append figures add bench-* streams to the log afterwards.
+	if raw.AfterSeed != nil {
+		if err := raw.AfterSeed(ctx); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	rawRead, err := b.reads(raw)
+	if err != nil {
+		return err
+	}
+	if err := b.rebuild(rawRead); err != nil {
+		return err
+	}
+	if err := b.appends(raw); err != nil {
+		return err
+	}
+	if err := b.serve(); err != nil {
+		return err
+	}
+	b.report.DiskBytes = b.disk()
+	return nil
+}
+
+// fill generates the history into an empty store, or checks that a
+// non-empty one was generated.
+func (b *bench) fill(events int, seed uint64) error {
+	ctx := b.ctx
+	first, err := b.store.ReadAll(ctx, 0, 1)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if len(first) > 0 {
+		if first[0].Metadata.Actor.TokenID != generate.ActorToken {
+			return errors.New("bench: the store holds events that `acv generate` did not write; bench writes to the store, so run it on a scratch database")
+		}
+		n, err := eventstorebench.DrainAll(ctx, b.store, 10_000)
+		b.report.Events = int64(n)
+		return err
+	}
+	opts := generate.Options{Seed: seed, Scale: float64(events) / generate.EventsAtScale1, Regimes: regimes(),
+		Progress: func(s generate.Stats) {
+			b.log.Info("bench: generating", "through", s.Through.String(), "events", s.Events)
+		}}
+	var stats generate.Stats
+	f, err := b.measure(func() error {
+		var err error
+		stats, err = generate.Run(ctx, b.store, opts)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	secs := f.Value
+	f.Name, f.Unit, f.Value = fmt.Sprintf("generate: domain commands + batch append (%.1f events/call)", float64(stats.Events)/float64(stats.Appends)),
+		"events/s", float64(stats.Events)/secs
+	b.add(f)
+	b.report.Events, b.report.Generated = stats.Events, true
+	return nil
+}
+
+// baseline creates the backend's raw baseline on the same database.
+func (b *bench) baseline() (eventstorebench.Baseline, error) {
+	if pg, ok := b.store.(*postgres.Store); ok {
+		return eventstorebench.Postgres(b.ctx, pg)
+	}
+	return eventstorebench.SQLite(b.ctx, b.c.SQLitePath())
+}
+
+// appends: one event a call and 100 events a call, each by
+// [eventstorebench]-style concurrent writers into new streams, beside the
+// raw INSERT (and COPY on PostgreSQL).
+func (b *bench) appends(raw eventstorebench.Baseline) error {
+	ctx := b.ctx
+	const writers, batch = 8, 100
+	stream := func() string { return "bench-" + uuid.NewString() }
+	store, err := b.load(writers, func() error {
+		_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(1))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bench: append: %w", err)
+	}
+	base, err := b.load(writers, func() error { return raw.InsertOne(ctx, stream(), eventstorebench.Events(1)[0]) })
+	if err != nil {
+		return fmt.Errorf("bench: raw insert: %w", err)
+	}
+	b.add(pair("append 1 event/call, 8 writers", "events/s", store, "raw INSERT", base, 1))
+
+	store, err = b.load(writers, func() error {
+		_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(batch))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bench: append batch: %w", err)
+	}
+	names := make([]string, 0, len(raw.InsertBatch))
+	for name := range raw.InsertBatch {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		insert := raw.InsertBatch[name]
+		base, err := b.load(writers, func() error { return insert(ctx, stream(), eventstorebench.Events(batch)) })
+		if err != nil {
+			return fmt.Errorf("bench: %s: %w", name, err)
+		}
+		b.add(pair("append 100 events/call, 8 writers", "events/s", store, map[string]string{"raw-insert": "raw multi-row INSERT", "raw-copy": "raw COPY"}[name], base, batch))
+	}
+	return nil
+}
+
+// reads: the whole log through ReadAll in pages of 10,000, beside one
+// sequential SELECT. It returns the raw read's time, the rebuild's baseline.
+func (b *bench) reads(raw eventstorebench.Baseline) (float64, error) {
+	var n int
+	store, err := b.measure(func() error {
+		var err error
+		n, err = eventstorebench.DrainAll(b.ctx, b.store, 10_000)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bench: read: %w", err)
+	}
+	base, err := b.measure(func() error {
+		_, err := raw.ReadAll(b.ctx)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bench: raw read: %w", err)
+	}
+	f := Figure{Name: fmt.Sprintf("read the whole log (%d events)", n), Unit: "s", Value: store.Value, Baseline: "raw sequential SELECT",
+		BaseValue: base.Value, Ratio: base.Value / store.Value, PeakMiB: store.PeakMiB}
+	b.add(f)
+	return base.Value, nil
+}
+
+// rebuild rebuilds every read model, beside the raw read of the log.
+func (b *bench) rebuild(rawRead float64) error {
+	db, err := openReadModels(b.c, b.store)
+	if err != nil {
+		return err
+	}
+	defer db.SQL.Close()
+	if err := projections.NewProjector(b.store, db, regimes(), b.log).Migrate(b.ctx); err != nil {
+		return err
+	}
+	f, err := b.measure(func() error {
+		_, err := projections.Rebuild(b.ctx, b.store, db, regimes(), nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bench: rebuild: %w", err)
+	}
+	f.Name, f.Unit, f.Baseline, f.BaseValue, f.Ratio = "rebuild every read model", "s", "raw sequential SELECT", rawRead, rawRead/f.Value
+	b.add(f)
+	return nil
+}
+
+// measure runs op once and returns its time in seconds as Value, with the
+// peak of the process's memory while it ran.
+func (b *bench) measure(op func() error) (Figure, error) {
+	stop := peakMemory()
+	start := time.Now()
+	err := op()
+	elapsed := time.Since(start)
+	return Figure{Value: elapsed.Seconds(), PeakMiB: stop()}, err
+}
+
+// loadResult is what a concurrent load measured.
+type loadResult struct {
+	ops      float64 // successful calls a second
+	p50, p99 time.Duration
+	peak     float64
+}
+
+// load calls op from n goroutines for the run's duration.
+func (b *bench) load(n int, op func() error) (loadResult, error) {
+	stop := peakMemory()
+	ctx, cancel := context.WithTimeout(b.ctx, b.d)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		lats  []time.Duration
+		count atomic.Int64
+		first error
+		wg    sync.WaitGroup
+	)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				t := time.Now()
+				if err := op(); err != nil {
+					if ctx.Err() == nil {
+						mu.Lock()
+						first = cmpOr(first, err)
+						mu.Unlock()
+					}
+					break
+				}
+				mine = append(mine, time.Since(t))
+				count.Add(1)
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if first != nil {
+		return loadResult{}, first
+	}
+	slices.Sort(lats)
+	r := loadResult{ops: float64(count.Load()) / elapsed.Seconds(), peak: stop()}
+	if len(lats) > 0 {
+		r.p50, r.p99 = lats[len(lats)/2], lats[len(lats)*99/100]
+	}
+	return r, nil
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// pair makes a throughput figure: calls a second times per events a call.
+func pair(name, unit string, store loadResult, baseName string, base loadResult, per float64) Figure {
+	f := Figure{Name: name, Unit: unit, Value: store.ops * per, Baseline: baseName, BaseValue: base.ops * per,
+		P50ms: ms(store.p50), P99ms: ms(store.p99), PeakMiB: max(store.peak, base.peak)}
+	if f.BaseValue > 0 {
+		f.Ratio = f.Value / f.BaseValue
+	}
+	return f
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// peakMemory samples the Go heap (the bytes of allocated objects, live or
+// not yet collected) after a collection, until the returned func is
+// called, which reports the peak in MiB. It is the whole process's: the
+// bench, and the server when one runs in it. The database server's own
+// memory is not in it.
+func peakMemory() func() float64 {
+	runtime.GC()
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	read := func() {
+		metrics.Read(samples)
+		if v := samples[0].Value.Uint64(); v > peak.Load() {
+			peak.Store(v)
+		}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		<-stopped
+		read()
+		return float64(peak.Load()) / (1 << 20)
+	}
+}
+
+// loadAvg returns the first three fields of /proc/loadavg, or "" where
+// there is none.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+// disk returns the bytes the store takes: the SQLite file with its WAL, or
+// the PostgreSQL database.
+func (b *bench) disk() int64 {
+	if pg, ok := b.store.(*postgres.Store); ok {
+		var n int64
+		if err := pg.Pool().QueryRow(b.ctx, `SELECT pg_database_size(current_database())`).Scan(&n); err != nil {
+			return 0
+		}
+		return n
+	}
+	var n int64
+	for _, suffix := range []string{"", "-wal"} {
+		if st, err := os.Stat(b.c.SQLitePath() + suffix); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// print writes the table.
+func (b *bench) print(w io.Writer) {
+	r := b.report
+	fmt.Fprintf(w, "acv bench: %s, %d events in the log (generated: %v), %d CPUs, load average %s before and %s after, %s in all, disk %.1f MiB\n\n",
+		r.Backend, r.Events, r.Generated, r.CPUs, r.LoadBefore, r.LoadAfter, time.Duration(r.Seconds*float64(time.Second)).Round(time.Second), float64(r.DiskBytes)/(1<<20))
+	fmt.Fprintf(w, "%-66s %16s  %-28s %16s %7s %9s %9s %9s\n", "figure", "value", "baseline", "baseline value", "ratio", "p50 ms", "p99 ms", "peak MiB")
+	num := func(v float64, unit string) string {
+		if unit == "s" {
+			return fmt.Sprintf("%.3f s", v)
+		}
+		if unit == "ms" {
+			return fmt.Sprintf("%.2f ms", v)
+		}
+		return fmt.Sprintf("%.0f %s", v, unit)
+	}
+	opt := func(v float64, format string) string {
+		if v == 0 {
+			return ""
+		}
+		return fmt.Sprintf(format, v)
+	}
+	for _, f := range r.Figures {
+		base := ""
+		if f.Baseline != "" {
+			base = num(f.BaseValue, f.Unit)
+			if strings.HasPrefix(f.Baseline, "/healthz") {
+				base = num(f.BaseValue, "req/s")
+			}
+		}
+		fmt.Fprintf(w, "%-66s %16s  %-28s %16s %7s %9s %9s %9.0f\n", f.Name, num(f.Value, f.Unit), f.Baseline, base,
+			opt(f.Ratio, "%.2f"), opt(f.P50ms, "%.2f"), opt(f.P99ms, "%.2f"), f.PeakMiB)
+	}
+}
+
+// serveArgs are the flags that point `acv serve` at the bench's store.
+func (b *bench) serveArgs() []string {
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchAdminToken, "--log-level", "error", "--data-dir", b.c.DataDir}
+	if b.c.DatabaseURL != "" {
+		args = append(args, "--database-url", b.c.DatabaseURL)
+	}
+	return args
+}
+
+// startServe runs the real `acv serve` through run and returns its base
+// URL and a func that stops it.
+func (b *bench) startServe() (string, func() error, error) {
+	ctx, cancel := context.WithCancel(b.ctx)
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, b.serveArgs(), b.getenv, w, io.Discard)
+		w.Close()
+	}()
+	stop := sync.OnceValue(func() error { cancel(); return <-done })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cancel()
+		return "", nil, fmt.Errorf("bench: serve printed no address: %v (%v)", err, <-done)
+	}
+	go io.Copy(io.Discard, out)
+	return strings.TrimSpace(strings.TrimPrefix(line, "acv: serving on ")), stop, nil
+}
+
+// caughtUp waits until every consumer of the log (the read models and the
+// clock's schedule) has handled everything appended, and nothing new has
+// been appended for a second: the server is then at rest.
+func (b *bench) caughtUp(db projections.DB) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Minute)
+	defer cancel()
+	quiet := 0
+	for prev := int64(-1); ; {
+		last, err := b.store.LastPosition(ctx)
+		if err != nil {
+			return err
+		}
+		covered := true
+		for _, name := range []string{projections.ConsumerName, clock.ConsumerName} {
+			off, err := messaging.Offset(ctx, db.SQL, db.Dialect, name)
+			if err != nil {
+				return err
+			}
+			ok, err := b.store.Covers(ctx, off, last)
+			if err != nil && !errors.Is(err, eventstore.ErrUnknownPosition) {
+				return err
+			}
+			covered = covered && ok
+		}
+		if covered && last == prev {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 2 {
+			return nil
+		}
+		prev = last
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: the consumers did not catch up: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// today is the day the queries ask about.
+func today() domain.Date { return domain.DateOf(time.Now()) }
+
+// serve measures the queries and the lag through the real `acv serve`.
+func (b *bench) serve() error {
+	ctx := b.ctx
+	db, err := openReadModels(b.c, b.store)
+	if err != nil {
+		return err
+	}
+	defer db.SQL.Close()
+	started := time.Now()
+	stopMem := peakMemory()
+	base, stop, err := b.startServe()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := b.caughtUp(db); err != nil {
+		return err
+	}
+	b.add(Figure{Name: "serve: start until every consumer has caught up", Unit: "s", Value: time.Since(started).Seconds(), PeakMiB: stopMem()})
+
+	// The busiest council's register and the oldest asset's timeline.
+	q := &projections.Queries{DB: db}
+	councils, err := q.Councils(ctx, today())
+	if err != nil {
+		return fmt.Errorf("bench: councils: %w", err)
+	}
+	if len(councils) == 0 {
+		return errors.New("bench: no council has a register")
+	}
+	busiest := slices.MaxFunc(councils, func(a, b projections.CouncilStats) int { return a.Listed - b.Listed })
+	first, err := b.store.ReadAll(ctx, 0, 1)
+	if err != nil || len(first) == 0 {
+		return fmt.Errorf("bench: first event: %v", err)
+	}
+	asset, _ := projections.AssetID(first[0].Stream)
+
+	stopMem = peakMemory()
+	floor, err := loadtest.Run(ctx, base+"/healthz", b.conns, b.d)
+	if err != nil {
+		return fmt.Errorf("bench: /healthz: %w", err)
+	}
+	floorMem := stopMem()
+	reg := "/v1/councils/" + busiest.Council + "/register"
+	for _, route := range []struct{ name, path string }{
+		{"GET /healthz (the HTTP floor)", "/healthz"},
+		{fmt.Sprintf("GET a council register (%d listed), cached", busiest.Listed), reg},
+		{"GET a council register, uncached", reg + "?min_position=1"},
+		{"GET an asset timeline, uncached", "/v1/assets/" + asset + "/timeline?min_position=1"},
+		{"GET a council register as of 2019-06-30, uncached", reg + "?as_of=2019-06-30&min_position=1"},
+		{"GET the national search q=red lion, uncached", "/v1/register?q=red+lion&min_position=1"},
+	} {
+		r, peak := floor, floorMem
+		if route.path != "/healthz" {
+			stopMem := peakMemory()
+			if r, err = loadtest.Run(ctx, base+route.path, b.conns, b.d); err != nil {
+				return fmt.Errorf("bench: %s: %w", route.path, err)
+			}
+			peak = stopMem()
+			if r.Errors > 0 {
+				return fmt.Errorf("bench: %s: %d of %d requests failed", route.path, r.Errors, r.Requests)
+			}
+		}
+		b.add(Figure{Name: route.name + fmt.Sprintf(", %d conns", b.conns), Value: r.Throughput, Unit: "req/s", Baseline: "/healthz",
+			BaseValue: floor.Throughput, Ratio: r.Throughput / floor.Throughput, P50ms: ms(r.P50), P99ms: ms(r.P99), PeakMiB: peak})
+	}
+	if err := b.lag(base); err != nil {
+		return err
+	}
+	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("bench: serve: %w", err)
+	}
+	return nil
+}
+
+// lag writes nominations over HTTP one at a time and reads each back with
+// ?min_position=, which answers once the read models hold the row: the
+// time from the write's 201 to that answer is what a client waits.
+func (b *bench) lag(base string) error {
+	const writes = 200
+	stopMem := peakMemory()
+	client := &http.Client{Timeout: 30 * time.Second}
+	var lags []time.Duration
+	for i := 0; i < writes; i++ {
+		body, _ := json.Marshal(map[string]any{
+			"nominator": map[string]any{"id": "org-bench", "name": "Bench Testers", "kind": "charity", "local_connection": true},
+			"land":      map[string]any{"name": fmt.Sprintf("Bench Hall %d", i), "description": "a hall", "boundaries": "the hall", "use": "non_residential"},
+			"reasons":   "used weekly", "evidence": "charity number",
+		})
+		req, _ := http.NewRequestWithContext(b.ctx, http.MethodPost, base+"/v1/councils/E07000228/nominations", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+benchAdminToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("bench: lag: %w", err)
+		}
+		var ans struct {
+			AssetID  string `json:"asset_id"`
+			Position int64  `json:"position"`
+		}
+		json.NewDecoder(resp.Body).Decode(&ans)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("bench: lag: POST a nomination: %s", resp.Status)
+		}
+		acked := time.Now()
+		resp, err = client.Get(fmt.Sprintf("%s/v1/assets/%s?min_position=%d", base, ans.AssetID, ans.Position))
+		if err != nil {
+			return fmt.Errorf("bench: lag: %w", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("bench: lag: GET after the write: %s", resp.Status)
+		}
+		lags = append(lags, time.Since(acked))
+	}
+	slices.Sort(lags)
+	b.add(Figure{Name: fmt.Sprintf("acknowledged write -> its projection row (%d writes)", writes), Unit: "ms",
+		Value: ms(lags[len(lags)*99/100]), Baseline: "target p99", BaseValue: 100, Ratio: 100 / max(ms(lags[len(lags)*99/100]), 0.001),
+		P50ms: ms(lags[len(lags)/2]), P99ms: ms(lags[len(lags)*99/100]), PeakMiB: stopMem()})
+	return nil
 }
