@@ -31,8 +31,8 @@ import (
 // to any node, with Last-Event-ID.
 //
 // The server's WriteTimeout would cut a stream; each write moves the
-// connection's write deadline forward instead, and the read deadline is
-// lifted (a client with nothing more to send is not a slow client).
+// connection's write deadline forward instead. (ReadTimeout does not: the
+// server lifts the read deadline once a request has been read.)
 
 // Stream settings.
 const (
@@ -155,7 +155,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	}()
 
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{}) // errors: a writer that cannot; nothing to lift
 	write := func(b string) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWindow))
 		if _, err := w.Write([]byte(b)); err != nil {
