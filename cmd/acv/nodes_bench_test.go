@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,14 +35,14 @@ func BenchmarkNodesWriteToReadLag(b *testing.B) {
 	b.Run("one-node", func(b *testing.B) {
 		dsn := pgtest.DSN(b)
 		seedForLag(b, dsn)
-		a := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
+		a, _ := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
 		measureLag(b, a, a)
 	})
 	b.Run("two-nodes", func(b *testing.B) {
 		dsn := pgtest.DSN(b)
 		seedForLag(b, dsn)
-		a := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
-		other := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
+		a, _ := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
+		other, _ := serveInProcess(b, env("ACV_DATABASE_URL", dsn))
 		b.Run("read-on-A", func(b *testing.B) { measureLag(b, a, a) })
 		b.Run("read-on-B", func(b *testing.B) { measureLag(b, a, other) })
 	})
@@ -65,9 +66,10 @@ func seedForLag(b *testing.B, dsn string) {
 
 // serveInProcess runs `acv serve` (the real wiring, as the benchmarks of
 // bench_test.go do) on a free loopback port and returns its base URL once
-// it is ready. It stops when the benchmark ends.
-func serveInProcess(b *testing.B, getenv func(string) string) string {
-	b.Helper()
+// it is ready, and a function that stops it (SIGTERM's path) and returns
+// what serve returned. It is stopped when the test ends, if not before.
+func serveInProcess(tb testing.TB, getenv func(string) string) (string, func() error) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
@@ -75,10 +77,18 @@ func serveInProcess(b *testing.B, getenv func(string) string) string {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchToken, "--log-level", "error"}, getenv, w, io.Discard)
 		w.Close()
 	}()
-	b.Cleanup(func() { cancel(); <-done })
+	var (
+		once    sync.Once
+		stopErr error
+	)
+	stop := func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
+	tb.Cleanup(func() { stop() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		b.Fatalf("serve printed no address: %v", err)
+		tb.Fatalf("serve printed no address: %v (serve: %v)", err, stop())
 	}
 	go io.Copy(io.Discard, out)
 	base := strings.TrimSpace(strings.TrimPrefix(line, "acv: serving on "))
@@ -87,11 +97,11 @@ func serveInProcess(b *testing.B, getenv func(string) string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				return base, stop
 			}
 		}
 		if time.Now().After(deadline) {
-			b.Fatal("the node never became ready")
+			tb.Fatal("the node never became ready")
 		}
 	}
 }

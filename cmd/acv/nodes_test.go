@@ -6,21 +6,15 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +26,7 @@ import (
 	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -158,395 +153,13 @@ func TestTwoNodesSurviveAKill(t *testing.T) {
 
 	log := readLog(t, ctx, store)
 	checkAcknowledged(t, log, acks)
-	checkClockOnce(t, log)
+	checkClockOnce(t, log, domain.TypeNominationDecisionOverdue, domain.TypeListingExpired, domain.TypeInterimMoratoriumEnded)
 	checkNothingPoisoned(t, ctx, db)
 	checkRebuildEqual(t, ctx, db, bin, environ)
 	if servesWebhooks {
 		recv.check(t, log, subscribedCouncil)
 	}
 	t.Logf("done in %s", time.Since(started).Round(time.Millisecond))
-}
-
-// buildACV builds the binary of this package into a temporary directory,
-// with the race detector when this test binary has it (so the packages
-// compiled for the test are reused from the build cache).
-func buildACV(t testing.TB) string {
-	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(gomod)) == "" {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	out := filepath.Join(t.TempDir(), "acv")
-	args := []string{"build", "-o", out}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "-race" && s.Value == "true" {
-				args = append(args, "-race")
-			}
-		}
-	}
-	cmd := exec.Command("go", append(args, "./cmd/acv")...)
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/acv: %v\n%s", err, msg)
-	}
-	return out
-}
-
-// acvNode is one `acv serve` process, started and restarted by the test.
-type acvNode struct {
-	t       *testing.T
-	name    string
-	bin     string
-	environ []string
-	runs    int
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	base string
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, once done
-	logs []string      // the stderr file of each run
-}
-
-func newACVNode(t *testing.T, name, bin string, environ []string) *acvNode {
-	n := &acvNode{t: t, name: name, bin: bin, environ: environ}
-	t.Cleanup(func() {
-		n.mu.Lock()
-		cmd, done := n.cmd, n.done
-		n.mu.Unlock()
-		if cmd != nil {
-			select {
-			case <-done:
-			default:
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		}
-		if t.Failed() {
-			n.dumpLogs()
-		}
-	})
-	return n
-}
-
-// start starts the process on a free loopback port and waits until it
-// answers /readyz.
-func (n *acvNode) start() {
-	n.t.Helper()
-	n.runs++
-	logPath := filepath.Join(n.t.TempDir(), fmt.Sprintf("%s-%d.log", n.name, n.runs))
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	addr := &addrWriter{found: make(chan string, 1)}
-	cmd := exec.Command(n.bin, "serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "10s")
-	cmd.Env = append(os.Environ(), n.environ...)
-	cmd.Stdout = addr
-	cmd.Stderr = logFile
-	// The node dies with the test process, whatever happens to it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("start node %s: %v", n.name, err)
-	}
-	done := make(chan struct{})
-	n.mu.Lock()
-	n.cmd, n.done, n.logs = cmd, done, append(n.logs, logPath)
-	n.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		logFile.Close()
-		n.mu.Lock()
-		n.err = err
-		n.mu.Unlock()
-		close(done)
-	}()
-	var base string
-	select {
-	case base = <-addr.found:
-	case <-done:
-		n.t.Fatalf("node %s exited before serving: %v", n.name, n.err)
-	case <-time.After(60 * time.Second):
-		n.t.Fatalf("node %s printed no address in 60s", n.name)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("node %s never became ready", n.name)
-		}
-	}
-	n.mu.Lock()
-	n.base = base
-	n.mu.Unlock()
-}
-
-// url is the node's base URL; a killed node's stays, refusing connections.
-func (n *acvNode) url() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.base
-}
-
-// kill sends SIGKILL and waits for the process to go.
-func (n *acvNode) kill() {
-	n.t.Helper()
-	n.mu.Lock()
-	cmd, done := n.cmd, n.done
-	n.mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		n.t.Fatalf("kill node %s: %v", n.name, err)
-	}
-	<-done
-	n.t.Logf("node %s killed", n.name)
-}
-
-// stop sends SIGTERM and expects a clean exit within the shutdown timeout.
-func (n *acvNode) stop() {
-	n.t.Helper()
-	n.mu.Lock()
-	cmd, done := n.cmd, n.done
-	n.mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		n.t.Fatalf("stop node %s: %v", n.name, err)
-	}
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		n.t.Fatalf("node %s did not stop within 30s of SIGTERM", n.name)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.err != nil {
-		n.t.Errorf("node %s exited with %v after SIGTERM, want 0", n.name, n.err)
-	}
-}
-
-// dumpLogs prints the warnings and errors of every run's log, and its
-// last lines.
-func (n *acvNode) dumpLogs() {
-	for _, p := range n.logs {
-		b, _ := os.ReadFile(p)
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		var out []string
-		for i, line := range lines {
-			if i >= len(lines)-5 || strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
-				out = append(out, line)
-			}
-		}
-		if len(out) > 60 {
-			out = append(out[:30], append([]string{"..."}, out[len(out)-30:]...)...)
-		}
-		n.t.Logf("--- node %s, %s: warnings, errors and the last lines ---\n%s", n.name, filepath.Base(p), strings.Join(out, "\n"))
-	}
-}
-
-// addrWriter is a process's stdout: it finds the address `acv serve`
-// prints ("acv: serving on http://127.0.0.1:port").
-type addrWriter struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	found chan string
-	sent  bool
-}
-
-func (w *addrWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if !w.sent {
-		for _, line := range strings.Split(w.buf.String(), "\n") {
-			if u, ok := strings.CutPrefix(strings.TrimSpace(line), "acv: serving on "); ok && strings.HasSuffix(w.buf.String(), "\n") {
-				w.found <- u
-				w.sent = true
-				break
-			}
-		}
-	}
-	return len(p), nil
-}
-
-// ack is an acknowledged write: a 2xx answer with a position.
-type ack struct {
-	asset, nomination, council string
-	position                   int64
-	typ                        string // the type of the event at position
-}
-
-// load drives writes at the nodes.
-type load struct {
-	t      *testing.T
-	nodes  []*acvNode
-	client *http.Client
-
-	mu       sync.Mutex
-	acked    atomic.Int64
-	all      []ack
-	sent     atomic.Int64 // writes answered
-	retried  atomic.Int64 // attempts after a first one failed
-	replayed atomic.Int64 // answers marked Idempotent-Replayed
-}
-
-func (l *load) acks() []ack {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := slices.Clone(l.all)
-	slices.SortFunc(out, func(a, b ack) int { return int(a.position - b.position) })
-	return out
-}
-
-// worker writes until stop closes, spreading its writes over both nodes,
-// in rounds of four stories: a nomination received today (no clock runs
-// out); one received in January 2025 (its decision is overdue: the clock
-// records it); one received in January 2019 and listed (its listing
-// expired in 2024: the clock records that); and one received 200 days ago,
-// listed, whose owner gave notice of a disposal 60 days ago (the interim
-// moratorium has ended: the clock records that, and the moratoria read
-// model has a row). Two in three stories are in the subscribed council.
-func (l *load) worker(w int, stop <-chan struct{}) {
-	today := domain.DateOf(time.Now())
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		council := subscribedCouncil
-		if (w+i)%3 == 2 {
-			council = otherCouncil
-		}
-		body := map[string]any{
-			"nominator": map[string]any{"id": fmt.Sprintf("org-w%d", w), "name": fmt.Sprintf("Friends of Worker %d", w), "kind": "charity", "local_connection": true},
-			"land": map[string]any{"name": fmt.Sprintf("Hall %d-%d", w, i), "description": "a village hall", "boundaries": "the hall and its car park",
-				"address": fmt.Sprintf("%d Church Lane", i), "postcode": "LE65 1AA", "use": "non_residential", "category": "community_centre"},
-			"owner":   map[string]any{"id": "owner-parish", "name": "Parish Trustees Ltd"},
-			"reasons": "used weekly by the youth club", "evidence": "charity number 1234567",
-		}
-		var decidedOn, noticeOn string
-		switch i % 4 {
-		case 1:
-			body["received_on"] = "2025-01-06"
-		case 2:
-			body["received_on"], decidedOn = "2019-01-07", "2019-02-20"
-		case 3:
-			body["received_on"], decidedOn, noticeOn = today.AddDays(-200).String(), today.AddDays(-170).String(), today.AddDays(-60).String()
-		}
-		ans, ok := l.post(w+i, "/v1/councils/"+council+"/nominations", body)
-		if !ok {
-			return
-		}
-		asset, _ := ans["asset_id"].(string)
-		nid, _ := ans["nomination_id"].(string)
-		l.record(ack{asset: asset, nomination: nid, council: council, position: int64(ans["position"].(float64)), typ: domain.TypeNominationReceived})
-		if decidedOn != "" {
-			ans, ok := l.post(w+i+1, "/v1/assets/"+asset+"/nominations/"+nid+"/decision",
-				map[string]any{"outcome": "listed", "decided_on": decidedOn, "reasons": "furthers social wellbeing"})
-			if !ok {
-				return
-			}
-			l.record(ack{asset: asset, nomination: nid, council: council, position: int64(ans["position"].(float64)), typ: domain.TypeNominationDecided})
-		}
-		if noticeOn != "" {
-			ans, ok := l.post(w+i, "/v1/assets/"+asset+"/disposal-notices",
-				map[string]any{"owner": map[string]any{"id": "owner-parish"}, "received_on": noticeOn})
-			if !ok {
-				return
-			}
-			l.record(ack{asset: asset, council: council, position: int64(ans["position"].(float64)), typ: domain.TypeDisposalNoticeReceived})
-		}
-		time.Sleep(20 * time.Millisecond) // a steady load, not a flood: the nodes share 2 cores with the test
-	}
-}
-
-func (l *load) record(a ack) {
-	l.mu.Lock()
-	l.all = append(l.all, a)
-	l.mu.Unlock()
-	l.acked.Add(1)
-}
-
-// post sends one write with a fresh Idempotency-Key to node first%2; a
-// failure (no answer, 5xx, or 409 while the key is held elsewhere) is
-// retried against the other node, and so on, with the same key. It
-// returns the answer of the first 201.
-func (l *load) post(first int, path string, body map[string]any) (map[string]any, bool) {
-	raw, _ := json.Marshal(body)
-	key := uuid.NewString()
-	deadline := time.Now().Add(45 * time.Second)
-	var last string
-	for attempt := 0; time.Now().Before(deadline); attempt++ {
-		if attempt > 0 {
-			l.retried.Add(1)
-			time.Sleep(time.Duration(min(attempt, 5)) * 20 * time.Millisecond)
-		}
-		node := l.nodes[(first+attempt)%len(l.nodes)]
-		req, _ := http.NewRequest(http.MethodPost, node.url()+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+nodesToken)
-		req.Header.Set("Idempotency-Key", key)
-		resp, err := l.client.Do(req)
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode == http.StatusCreated:
-			if resp.Header.Get("Idempotent-Replayed") == "true" {
-				l.replayed.Add(1)
-			}
-			var ans map[string]any
-			if err := json.Unmarshal(got, &ans); err != nil || ans["position"] == nil {
-				l.t.Errorf("POST %s answered 201 with %s", path, got)
-				return nil, false
-			}
-			if l.sent.Add(1)%4 == 0 {
-				// As a client that never saw the answer would: send it
-				// again to the other node, with the same key.
-				l.repeat(l.nodes[(first+attempt+1)%len(l.nodes)], path, key, raw, got)
-			}
-			return ans, true
-		case resp.StatusCode >= 500, resp.StatusCode == http.StatusConflict, resp.StatusCode == http.StatusTooManyRequests:
-			last = fmt.Sprintf("%d %s", resp.StatusCode, got)
-		default:
-			l.t.Errorf("POST %s to node %s: %d %s", path, node.name, resp.StatusCode, got)
-			return nil, false
-		}
-	}
-	l.t.Errorf("POST %s: no node took it in 45s; last: %s", path, last)
-	return nil, false
-}
-
-// repeat sends a write already answered with first to node, with the same
-// key: the node must answer with the first answer, marked as a replay. A
-// node that is down at the time is no answer at all, and proves nothing.
-func (l *load) repeat(node *acvNode, path, key string, raw, first []byte) {
-	req, _ := http.NewRequest(http.MethodPost, node.url()+path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+nodesToken)
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		return
-	}
-	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(got, first) {
-		l.t.Errorf("POST %s again on node %s with the same key: %d (replayed %q) %s, want the first answer %s",
-			path, node.name, resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), got, first)
-		return
-	}
-	l.replayed.Add(1)
 }
 
 // settle waits until no clock is due and both nodes' read models cover
@@ -577,29 +190,6 @@ func settle(t *testing.T, ctx context.Context, store *postgres.Store, db *sql.DB
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// waitRead GETs path from n until it answers 200 (a read that waits for
-// ?min_position= answers 503 while the read models lag).
-func waitRead(t *testing.T, n *acvNode, path string, deadline time.Time) {
-	t.Helper()
-	for {
-		resp, err := http.Get(n.url() + path)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			if resp.StatusCode != http.StatusServiceUnavailable {
-				t.Fatalf("GET %s on node %s: %d %s", path, n.name, resp.StatusCode, body)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s on node %s: not caught up in time (%v)", path, n.name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -656,8 +246,8 @@ func checkAcknowledged(t *testing.T, log []eventstore.Event, acks []ack) {
 }
 
 // checkClockOnce: no clock event is stored twice for one period (same
-// asset, type and subject), and some were stored.
-func checkClockOnce(t *testing.T, log []eventstore.Event) {
+// asset, type and subject), and there is at least one of each type in want.
+func checkClockOnce(t *testing.T, log []eventstore.Event, want ...string) {
 	t.Helper()
 	seen := map[string]int64{}
 	count := map[string]int{}
@@ -678,7 +268,7 @@ func checkClockOnce(t *testing.T, log []eventstore.Event) {
 		seen[k] = e.Position
 	}
 	t.Logf("clock events: %v", count)
-	for _, typ := range []string{domain.TypeNominationDecisionOverdue, domain.TypeListingExpired, domain.TypeInterimMoratoriumEnded} {
+	for _, typ := range want {
 		if count[typ] == 0 {
 			t.Errorf("no %s among the clock events; the load makes some due", typ)
 		}
@@ -780,158 +370,151 @@ func dumpReadModels(t *testing.T, ctx context.Context, db *sql.DB) map[string][]
 	return out
 }
 
-// hookReceiver is a webhook receiver on an https loopback server: it
-// records the CloudEvents it is sent, by id. The nodes trust its
-// certificate through SSL_CERT_FILE.
-type hookReceiver struct {
-	srv      *httptest.Server
-	certFile string
-
-	mu     sync.Mutex
-	bodies map[string][]byte // CloudEvents id -> the first body received
-	counts map[string]int
-	bad    []string
-}
-
-func newHookReceiver(t *testing.T) *hookReceiver {
-	r := &hookReceiver{bodies: map[string][]byte{}, counts: map[string]int{}}
-	r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.srv.Close)
-	r.certFile = filepath.Join(t.TempDir(), "receiver.pem")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
-	if err := os.WriteFile(r.certFile, pemBytes, 0o644); err != nil {
-		t.Fatal(err)
+// TestLogicalRestoreProcedure: docs/operations.md's repair after a logical
+// restore works. A restore into a new cluster leaves events.tx_id and the
+// consumers' offsets with the old cluster's transaction ids, above the new
+// cluster's counter; the test fakes that by raising every stored id, shows
+// the log invisible, runs the SQL block of the doc, `acv verify` and `acv
+// rebuild`, and shows the old events back in order and new writes
+// projected after them by every consumer.
+func TestLogicalRestoreProcedure(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	getenv := env("ACV_DATABASE_URL", dsn, "ACV_LOG_LEVEL", "error")
+	nominate := func(base string, n int) (assets []string, last int64) {
+		t.Helper()
+		l := &load{t: t, nodes: []*acvNode{{base: base, name: "in-process"}}, client: &http.Client{Timeout: 30 * time.Second}, token: benchToken}
+		for i := range n {
+			ans, ok := l.post(0, "/v1/councils/"+subscribedCouncil+"/nominations", map[string]any{
+				"received_on": "2025-01-06", // the clock has work: the decision is overdue
+				"nominator":   map[string]any{"name": "Friends of the Mill", "kind": "charity", "local_connection": true},
+				"land":        map[string]any{"name": fmt.Sprintf("Mill %d", i), "description": "a mill", "boundaries": "the mill", "use": "non_residential"},
+				"reasons":     "a meeting place", "evidence": "charity number",
+			})
+			if !ok {
+				t.FailNow()
+			}
+			assets, last = append(assets, ans["asset_id"].(string)), int64(ans["position"].(float64))
+		}
+		return assets, last
 	}
-	return r
-}
+	readAsset := func(base, asset string, minPosition int64) {
+		t.Helper()
+		waitRead(t, &acvNode{t: t, name: "in-process", base: base}, fmt.Sprintf("/v1/assets/%s?min_position=%d", asset, minPosition), time.Now().Add(20*time.Second))
+	}
 
-// env is the environment that makes the nodes trust the receiver.
-func (r *hookReceiver) env() []string { return []string{"SSL_CERT_FILE=" + r.certFile} }
+	// Before the backup: a registry whose consumers have handled everything.
+	base, stop := serveInProcess(t, getenv)
+	old, last := nominate(base, 4)
+	readAsset(base, old[len(old)-1], last)
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
 
-func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		http.Error(w, "read", http.StatusBadRequest)
-		return
-	}
-	var ce struct {
-		SpecVersion string `json:"specversion"`
-		ID          string `json:"id"`
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := json.Unmarshal(body, &ce); err != nil || ce.ID == "" || ce.SpecVersion != "1.0" {
-		r.bad = append(r.bad, fmt.Sprintf("not a CloudEvent: %.300s", body))
-		w.WriteHeader(http.StatusNoContent) // recorded as bad; no point retrying
-		return
-	}
-	if first, ok := r.bodies[ce.ID]; ok && !bytes.Equal(first, body) {
-		r.bad = append(r.bad, fmt.Sprintf("id %s sent with two bodies:\n%s\n%s", ce.ID, first, body))
-	} else if !ok {
-		r.bodies[ce.ID] = body
-	}
-	r.counts[ce.ID]++
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// subscribe registers the receiver for council's events through the API.
-func (r *hookReceiver) subscribe(t *testing.T, base, council string) {
-	t.Helper()
-	raw, _ := json.Marshal(map[string]any{"council": council, "url": r.srv.URL + "/hooks/" + council})
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/webhooks", bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+nodesToken)
-	resp, err := http.DefaultClient.Do(req)
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /v1/webhooks: %d %s", resp.StatusCode, body)
+	defer conn.Close(ctx)
+	// The restore: ids from an older, busier cluster.
+	if _, err := conn.Exec(ctx, `
+		ALTER TABLE events DISABLE TRIGGER events_no_update;
+		UPDATE events SET tx_id = ((tx_id::text::bigint) + 1000000000)::text::xid8;
+		ALTER TABLE events ENABLE TRIGGER events_no_update;
+		UPDATE consumer_offsets SET tx_id = ((tx_id::text::bigint) + 1000000000)::text::xid8 WHERE tx_id <> '0'`); err != nil {
+		t.Fatalf("fake the restore: %v", err)
 	}
-}
+	store, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if es, err := store.ReadAll(ctx, 0, 100); err != nil || len(es) != 0 {
+		t.Fatalf("after the restore, before the repair: ReadAll = %d events, %v; want none (all above the horizon)", len(es), err)
+	}
 
-// expected returns the ids of the log's events about council's assets.
-func expectedHooks(log []eventstore.Event, council string) (want, others map[string]bool) {
-	councilOf := map[string]string{}
-	for _, e := range log {
-		if e.Type == domain.TypeNominationReceived {
-			var n struct {
-				Council string `json:"council"`
+	// The repair, as docs/operations.md has it.
+	repair := restoreSQL(t)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, repair); err != nil {
+		t.Fatalf("the restore SQL of docs/operations.md: %v\n%s", err, repair)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := readLog(t, ctx, store)
+	if len(before) == 0 || !slices.IsSortedFunc(before, func(a, b eventstore.Event) int { return int(a.Position - b.Position) }) {
+		t.Fatalf("after the repair the log reads %d events; want them all, in position order", len(before))
+	}
+	var stdout bytes.Buffer
+	for _, cmd := range []string{"verify", "rebuild"} {
+		if err := run(ctx, []string{cmd}, getenv, &stdout, io.Discard); err != nil {
+			t.Fatalf("acv %s after the repair: %v\n%s", cmd, err, stdout.String())
+		}
+	}
+
+	// After: old assets readable, new writes after them, every consumer
+	// carried on.
+	base, _ = serveInProcess(t, getenv)
+	added, last := nominate(base, 2)
+	for _, a := range append(old, added...) {
+		readAsset(base, a, last)
+	}
+	after := readLog(t, ctx, store)
+	if len(after) <= len(before) || after[len(before)-1].ID != before[len(before)-1].ID {
+		t.Fatalf("new events do not follow the restored ones: %d events before, %d after", len(before), len(after))
+	}
+	tail := after[len(after)-1].Position
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rows, err := conn.Query(ctx, `SELECT name, position FROM consumer_offsets ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offsets := map[string]int64{}
+		for rows.Next() {
+			var name string
+			var pos int64
+			if err := rows.Scan(&name, &pos); err != nil {
+				t.Fatal(err)
 			}
-			_ = json.Unmarshal(e.Data, &n) // the log decoded once already
-			if _, ok := councilOf[e.Stream]; !ok {
-				councilOf[e.Stream] = n.Council
+			offsets[name] = pos
+		}
+		rows.Close()
+		behind := 0
+		for _, name := range []string{projections.ConsumerName, clock.ConsumerName} {
+			if offsets[name] != tail {
+				behind++
 			}
 		}
-	}
-	want, others = map[string]bool{}, map[string]bool{}
-	for _, e := range log {
-		if councilOf[e.Stream] == council {
-			want[e.ID.String()] = true
-		} else {
-			others[e.ID.String()] = true
-		}
-	}
-	return want, others
-}
-
-// missing returns how many of want the receiver has not had yet.
-func (r *hookReceiver) missing(want map[string]bool) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for id := range want {
-		if r.counts[id] == 0 {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// waitFor waits until every event of council's assets has been received.
-// A delivery claimed by the node that was killed waits for its lease to
-// run out before another node sends it.
-func (r *hookReceiver) waitFor(t *testing.T, ctx context.Context, store eventstore.Store, council string, limit time.Duration) {
-	t.Helper()
-	want, _ := expectedHooks(readLog(t, ctx, store), council)
-	deadline := time.Now().Add(limit)
-	for {
-		missing := r.missing(want)
-		if len(missing) == 0 {
-			return
+		if behind == 0 {
+			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events of %s never reached the webhook receiver, e.g. %s", len(missing), len(want), council, missing[0])
+			t.Fatalf("consumers did not reach the new events (log ends at %d): %v", tail, offsets)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	checkClockOnce(t, after, domain.TypeNominationDecisionOverdue)
 }
 
-// check: every event of council's assets was received, under its own id,
-// never with two bodies; no other council's event was sent.
-func (r *hookReceiver) check(t *testing.T, log []eventstore.Event, council string) {
+// restoreSQL returns the SQL block of docs/operations.md that follows the
+// "restore-sql" marker.
+func restoreSQL(t *testing.T) string {
 	t.Helper()
-	want, others := expectedHooks(log, council)
-	if missing := r.missing(want); len(missing) > 0 {
-		t.Errorf("%d events of %s not delivered", len(missing), council)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, b := range r.bad {
-		t.Error(b)
+	_, rest, ok := strings.Cut(string(doc), "restore-sql")
+	if !ok {
+		t.Fatal("docs/operations.md has no restore-sql marker")
 	}
-	twice := 0
-	for id, n := range r.counts {
-		if others[id] {
-			t.Errorf("event %s of another council was delivered", id)
-		} else if !want[id] {
-			t.Errorf("the receiver got id %s, which is no event of the log", id)
-		}
-		if n > 1 {
-			twice++
-		}
+	_, rest, ok = strings.Cut(rest, "```sql\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/operations.md has no sql block after the restore-sql marker")
 	}
-	t.Logf("webhooks: %d events delivered, %d of them more than once", len(r.counts), twice)
+	return block
 }
