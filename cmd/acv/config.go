@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,7 +23,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	AdminToken      string
 	Listen          bool
+	// MaxConns caps the PostgreSQL pool. Each consumer holds a connection
+	// for its batch's transaction and its handler reads the log on
+	// another, so the pool needs at least twice the consumers beside what
+	// HTTP requests use.
+	MaxConns int
 }
+
+// defaultMaxConns is the PostgreSQL pool size of one node: 3 consumers x 2,
+// the clock and the webhook deliverer, and room for concurrent requests.
+const defaultMaxConns = 25
 
 // SQLitePath is the embedded store's file.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "acv.db") }
@@ -46,6 +56,8 @@ func newFlagSet(name, summary string, getenv func(string) string, stderr io.Writ
 		"PostgreSQL URL (postgres://user:pass@host:5432/db); empty uses the embedded SQLite store [ACV_DATABASE_URL]")
 	fs.StringVar(&c.DataDir, "data-dir", env("ACV_DATA_DIR", "data"),
 		"directory of the embedded SQLite store, used when no database URL is set [ACV_DATA_DIR]")
+	fs.IntVar(&c.MaxConns, "db-max-conns", envInt(getenv, "ACV_DB_MAX_CONNS", defaultMaxConns),
+		"most PostgreSQL connections this process opens [ACV_DB_MAX_CONNS]")
 	fs.StringVar(&c.LogFormat, "log-format", env("ACV_LOG_FORMAT", "text"),
 		"log format: text (for people) or json (for log collectors) [ACV_LOG_FORMAT]")
 	fs.StringVar(&c.LogLevel, "log-level", env("ACV_LOG_LEVEL", "info"),
@@ -55,6 +67,15 @@ func newFlagSet(name, summary string, getenv func(string) string, stderr io.Writ
 		fs.PrintDefaults()
 	}
 	return fs, c
+}
+
+// envInt reads an integer setting from the environment; a value that is
+// not a positive integer gives def (the flag can still set it).
+func envInt(getenv func(string) string, key string, def int) int {
+	if n, err := strconv.Atoi(getenv(key)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
 
 // parse parses args, turning -help and bad flags into errUsage. A command

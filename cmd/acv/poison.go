@@ -43,7 +43,7 @@ func poison(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer db.SQL.Close()
-	n, err := newNode(ctx, store, db, log)
+	n, err := newNode(ctx, store, db, log, nodeOptions{})
 	if err != nil {
 		return err
 	}

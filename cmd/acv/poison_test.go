@@ -51,7 +51,7 @@ func TestPoisonListAndReplay(t *testing.T) {
 	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil { // events after it
 		t.Fatal(err)
 	}
-	n, err := newNode(ctx, store, db, slog.New(slog.DiscardHandler))
+	n, err := newNode(ctx, store, db, slog.New(slog.DiscardHandler), nodeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "ACV_ADDR", "127.0.0.1:8080"), "address to listen on, host:port [ACV_ADDR]")
 	fs.StringVar(&c.AdminToken, "admin-token", getenv("ACV_ADMIN_TOKEN"), "a bearer token with the administrator role; empty: none [ACV_ADMIN_TOKEN]")
 	demoSeed := fs.Bool("demo", false, "seed a demo registry (three councils, a dozen assets across the lifecycle) if the store is empty")
+	allowHTTP := fs.Bool("webhooks-allow-http", envOr(getenv, "ACV_WEBHOOKS_ALLOW_HTTP", "") == "true",
+		"let webhook subscriptions name http:// targets (development only; production targets must be https) [ACV_WEBHOOKS_ALLOW_HTTP=true]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
@@ -44,7 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	n, err := newNode(ctx, store, db, log)
+	n, err := newNode(ctx, store, db, log, nodeOptions{webhooksAllowHTTP: *allowHTTP})
 	if err != nil {
 		return err
 	}
@@ -63,25 +65,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	handler := api.New(api.Deps{
+		Store:       store,
+		Assets:      assets,
+		Reader:      &projections.Queries{DB: db},
+		Waiter:      progress,
+		Checkpoints: progress,
+		Now:         time.Now,
+		NewID:       uuid.New,
+		Log:         log,
+		AdminToken:  c.AdminToken,
+		Idempotency: idem,
+		Webhooks:    n.webhooks,
+	})
 	srv := &http.Server{
-		Handler: api.New(api.Deps{
-			Store:       store,
-			Assets:      assets,
-			Reader:      &projections.Queries{DB: db},
-			Waiter:      progress,
-			Checkpoints: progress,
-			Now:         time.Now,
-			NewID:       uuid.New,
-			Log:         log,
-			AdminToken:  c.AdminToken,
-			Idempotency: idem,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	srv.RegisterOnShutdown(handler.CloseStreams) // Shutdown does not interrupt open event streams
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String())

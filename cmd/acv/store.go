@@ -15,7 +15,7 @@ import (
 // openStore opens the configured backend and migrates it.
 func openStore(ctx context.Context, c Config, log *slog.Logger) (eventstore.Store, error) {
 	if c.usesPostgres() {
-		s, err := postgres.Open(ctx, c.DatabaseURL, postgres.Options{Now: time.Now, Logger: log, Listen: c.Listen})
+		s, err := postgres.Open(ctx, c.DatabaseURL, postgres.Options{Now: time.Now, Logger: log, Listen: c.Listen, MaxConns: int32(c.MaxConns)})
 		if err != nil {
 			return nil, err
 		}
