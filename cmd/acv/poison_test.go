@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acv-registry/acv/clock"
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/internal/demo"
 	"github.com/acv-registry/acv/messaging"
+	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
 )
 
@@ -67,8 +69,14 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatalf("poison list does not show the poisoned event:\n%s", s)
 	}
 	queue, err := messaging.ListPoisoned(ctx, db.SQL, db.Dialect, false)
-	if err != nil || len(queue) != len(n.consumers) {
-		t.Fatalf("queue = %+v, %v; want one entry per consumer (%d)", queue, err, len(n.consumers))
+	// The read models and the clock decode the event; the webhook outbox
+	// needs to only when a subscription could match.
+	poisoned := map[string]bool{}
+	for _, p := range queue {
+		poisoned[p.Consumer] = true
+	}
+	if err != nil || len(queue) != 2 || !poisoned[projections.ConsumerName] || !poisoned[clock.ConsumerName] {
+		t.Fatalf("queue = %+v, %v; want one entry each for the read models and the clock", queue, err)
 	}
 	out.Reset()
 	err = run(ctx, []string{"poison", "replay", "--all"}, getenv, &out, io.Discard)
@@ -99,7 +107,7 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var open []messaging.Poisoned
-	if err := json.Unmarshal(out.Bytes(), &open); err != nil || len(open) != len(n.consumers) {
+	if err := json.Unmarshal(out.Bytes(), &open); err != nil || len(open) != 2 {
 		t.Fatalf("after replaying the valid entry, the open queue is %s (%v); want only the unknown type's entries", out.String(), err)
 	}
 	for _, p := range open {
