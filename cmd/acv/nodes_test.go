@@ -25,6 +25,7 @@ import (
 	"github.com/acv-registry/acv/internal/pgtest"
 	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
+	"github.com/acv-registry/acv/webhooks"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -488,7 +489,7 @@ func TestLogicalRestoreProcedure(t *testing.T) {
 		}
 		rows.Close()
 		behind := 0
-		for _, name := range []string{projections.ConsumerName, clock.ConsumerName} {
+		for _, name := range []string{projections.ConsumerName, clock.ConsumerName, webhooks.ConsumerName} {
 			if offsets[name] != tail {
 				behind++
 			}
