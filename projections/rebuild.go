@@ -226,42 +226,31 @@ type derived struct {
 func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Regimes) <-chan derived {
 	out := make(chan derived, 1)
 	workers := max(1, runtime.GOMAXPROCS(0))
+	chunks := pullChunks(ctx, histories)
 	go func() {
 		defer close(out)
-		for {
-			var ids []string
-			var hs [][]eventstore.Event
-			for len(ids) < rebuildAssets {
-				id, h, ok := histories.next()
-				if !ok {
-					break
-				}
-				ids, hs = append(ids, id), append(hs, h)
-			}
-			if err := histories.err; err != nil {
+		for c := range chunks {
+			if c.err != nil {
 				select {
-				case out <- derived{err: err}:
+				case out <- derived{err: c.err}:
 				case <-ctx.Done():
 				}
 				return
 			}
-			if len(ids) == 0 {
-				return
-			}
-			rows := make([]AssetRows, len(ids))
+			rows := make([]AssetRows, len(c.ids))
 			errs := make([]error, workers)
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
-					for i := w; i < len(ids); i += workers {
-						history, err := Decode(hs[i])
+					for i := w; i < len(c.ids); i += workers {
+						history, err := Decode(c.histories[i])
 						if err != nil {
-							errs[w] = fmt.Errorf("asset %s: %w", ids[i], err)
+							errs[w] = fmt.Errorf("asset %s: %w", c.ids[i], err)
 							return
 						}
-						rows[i] = Derive(ids[i], regimes, history)
+						rows[i] = Derive(c.ids[i], regimes, history)
 					}
 				}(w)
 			}
@@ -273,6 +262,47 @@ func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Re
 				return
 			}
 			if d.err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// chunk is rebuildAssets assets' histories, or the error that stopped
+// reading them.
+type chunk struct {
+	ids       []string
+	histories [][]eventstore.Event
+	err       error
+}
+
+// pullChunks reads the histories, rebuildAssets at a time, in a goroutine
+// of its own: merging the sorted runs overlaps with deriving the chunk
+// before. The channel closes at the end, after an error, or when ctx ends.
+func pullChunks(ctx context.Context, histories *historyIter) <-chan chunk {
+	out := make(chan chunk, 1)
+	go func() {
+		defer close(out)
+		for {
+			var c chunk
+			for len(c.ids) < rebuildAssets {
+				id, h, ok := histories.next()
+				if !ok {
+					break
+				}
+				c.ids, c.histories = append(c.ids, id), append(c.histories, h)
+			}
+			c.err = histories.err
+			if c.err == nil && len(c.ids) == 0 {
+				return
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+			if c.err != nil {
 				return
 			}
 		}
