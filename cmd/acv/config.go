@@ -78,6 +78,15 @@ func envInt(getenv func(string) string, key string, def int) int {
 	return def
 }
 
+// envDuration reads a duration setting from the environment; a value that
+// is not a positive duration gives def.
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
 // parse parses args, turning -help and bad flags into errUsage. A command
 // that takes no arguments besides flags refuses any.
 func parse(fs *flag.FlagSet, args []string) error {

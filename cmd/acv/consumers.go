@@ -37,6 +37,9 @@ type nodeOptions struct {
 	// webhooksAllowHTTP lets webhook subscriptions name http:// targets
 	// (development and tests; production targets must be https).
 	webhooksAllowHTTP bool
+	// webhooksLease is how long a claim on a delivery lasts (the
+	// deliverer's default when zero).
+	webhooksLease time.Duration
 }
 
 // newNode migrates the consumers' tables and builds the router.
@@ -61,7 +64,7 @@ func newNode(ctx context.Context, store eventstore.Store, db projections.DB, log
 	if err != nil {
 		return nil, err
 	}
-	n.deliverer = webhooks.NewDeliverer(db.SQL, db.Dialect, store, webhooks.DelivererOptions{Log: log,
+	n.deliverer = webhooks.NewDeliverer(db.SQL, db.Dialect, store, webhooks.DelivererOptions{Log: log, Lease: opts.webhooksLease,
 		Wake: func() <-chan struct{} { return n.router.Advanced(webhooks.ConsumerName) }})
 	n.webhooks = webhooks.NewRegistry(db.SQL, db.Dialect, store, webhooks.RegistryOptions{AllowHTTP: opts.webhooksAllowHTTP})
 	return n, nil

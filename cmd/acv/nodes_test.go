@@ -72,7 +72,8 @@ func TestTwoNodesSurviveAKill(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 
 	recv := newHookReceiver(t)
-	environ := []string{"ACV_DATABASE_URL=" + dsn, "ACV_ADMIN_TOKEN=" + nodesToken, "ACV_LOG_LEVEL=info"}
+	environ := []string{"ACV_DATABASE_URL=" + dsn, "ACV_ADMIN_TOKEN=" + nodesToken, "ACV_LOG_LEVEL=info",
+		"ACV_WEBHOOKS_LEASE=12s"} // a killed node's claimed deliveries are retried after this
 	environ = append(environ, recv.env()...)
 	a := newACVNode(t, "a", bin, environ)
 	b := newACVNode(t, "b", bin, environ)

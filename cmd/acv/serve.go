@@ -25,6 +25,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	demoSeed := fs.Bool("demo", false, "seed a demo registry (three councils, a dozen assets across the lifecycle) if the store is empty")
 	allowHTTP := fs.Bool("webhooks-allow-http", envOr(getenv, "ACV_WEBHOOKS_ALLOW_HTTP", "") == "true",
 		"let webhook subscriptions name http:// targets (development only; production targets must be https) [ACV_WEBHOOKS_ALLOW_HTTP=true]")
+	lease := fs.Duration("webhooks-lease", envDuration(getenv, "ACV_WEBHOOKS_LEASE", time.Minute),
+		"how long a node's claim on a webhook delivery lasts before another node may retry it [ACV_WEBHOOKS_LEASE]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on shutdown")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
@@ -46,7 +48,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	n, err := newNode(ctx, store, db, log, nodeOptions{webhooksAllowHTTP: *allowHTTP})
+	n, err := newNode(ctx, store, db, log, nodeOptions{webhooksAllowHTTP: *allowHTTP, webhooksLease: *lease})
 	if err != nil {
 		return err
 	}
