@@ -16,5 +16,7 @@
 // (reads*.go) use the read models, and wait for ?min_position=.
 //
 // The server holds no package-level mutable state: its metrics registry
-// and its idempotency store belong to each [Server].
+// belongs to each [Server], and its idempotency store is given in [Deps]
+// (shared by every node in the log's database under `acv serve`, or in
+// memory).
 package api

@@ -31,8 +31,11 @@
 // pg_dump/pg_restore could sort before the restored ones. Before serving
 // writes on a restored database, stamp the restored rows below every new
 // transaction: UPDATE events SET tx_id = '1' (with the append-only trigger
-// disabled), which keeps their relative order by position; then rebuild
-// projections. docs/operations.md has the procedure.
+// disabled), which keeps their relative order by position; do the same to
+// every consumer offset (consumer_offsets.tx_id holds old ids too, and a
+// consumer would otherwise skip every new event); then rebuild the
+// projections. docs/operations.md has the procedure as SQL, and a test in
+// cmd/acv runs it.
 //
 // It imports eventstore, domain, uuid and pgx; nothing else imports pgx.
 package postgres

@@ -35,7 +35,7 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives background errors (the listener reconnecting). Default: discard.
 	Logger *slog.Logger
-	// MaxConns caps the pool; default pgxpool's (4 per CPU, at least 4).
+	// MaxConns caps the pool; default pgxpool's (the number of CPUs, at least 4).
 	MaxConns int32
 	// IdleInTransactionTimeout ends sessions left idle inside a transaction,
 	// which would otherwise hold every reader's horizon back. Default 60s.
