@@ -154,12 +154,18 @@ func (r *Router) Run(ctx context.Context) error {
 		w := newWaker(r.cfg.Poll, time.Second, ctx.Done(), func() { r.notify(name); wake(bus) })
 		wg.Add(1)
 		go func() { defer wg.Done(); w.listen(wakeups) }()
+		noDeadline := time.Duration(0)
 		sub, err := wsql.NewSubscriber(r.cfg.Source.Beginner, wsql.SubscriberConfig{
 			ConsumerGroup:  name,
 			SchemaAdapter:  r.cfg.Source.Schema,
 			OffsetsAdapter: r.cfg.Source.Offsets,
 			BackoffManager: w,
 			PollInterval:   r.cfg.Poll,
+			// No ack deadline: a subscriber that gave up on a slow
+			// handler would end the transaction under it while the
+			// handler still uses it (a pgx connection is not safe for
+			// two goroutines). Handlers end on their own or with ctx.
+			AckDeadline: &noDeadline,
 		}, wlog)
 		if err != nil {
 			return fmt.Errorf("messaging: subscriber %s: %w", name, err)
