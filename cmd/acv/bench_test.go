@@ -2,15 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,49 +172,10 @@ func BenchmarkHTTPReads(b *testing.B) {
 // nomination) to its asset page, read with ?min_position= so the read
 // waits exactly until the projection row exists.
 func BenchmarkWriteToReadLag(b *testing.B) {
-	const writes = 200
 	for _, backend := range benchBackends(b) {
 		b.Run(backend.name, func(b *testing.B) {
 			base, _ := backend.setup(b)
-			client := &http.Client{Timeout: 10 * time.Second}
-			var lags []time.Duration
-			for i := 0; i < b.N*writes; i++ {
-				body, _ := json.Marshal(map[string]any{
-					"nominator": map[string]any{"id": "org-lag", "name": "Lag Testers", "kind": "charity", "local_connection": true},
-					"land":      map[string]any{"name": fmt.Sprintf("Lag %d", i), "description": "a hall", "boundaries": "the hall", "use": "non_residential"},
-					"reasons":   "used weekly", "evidence": "charity number",
-				})
-				req, _ := http.NewRequest(http.MethodPost, base+"/v1/councils/E07000228/nominations", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+benchToken)
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var ans struct {
-					AssetID  string `json:"asset_id"`
-					Position int64  `json:"position"`
-				}
-				json.NewDecoder(resp.Body).Decode(&ans)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					b.Fatalf("POST nomination: %d", resp.StatusCode)
-				}
-				acked := time.Now()
-				resp, err = client.Get(fmt.Sprintf("%s/v1/assets/%s?min_position=%d", base, ans.AssetID, ans.Position))
-				if err != nil {
-					b.Fatal(err)
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Fatalf("GET after write: %d", resp.StatusCode)
-				}
-				lags = append(lags, time.Since(acked))
-			}
-			slices.Sort(lags)
-			b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
+			measureLag(b, base, base)
 		})
 	}
 }

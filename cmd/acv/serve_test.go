@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -58,31 +57,9 @@ func TestConsumersLogTheRequestsCorrelationID(t *testing.T) {
 	base := strings.TrimSpace(strings.TrimPrefix(line, "acv: serving on "))
 
 	requestID := uuid.NewString()
-	body := `{"nominator": {"id": "org-friends", "name": "Friends of the Swan", "kind": "charity", "local_connection": true},
-		"land": {"name": "The Swan", "description": "a pub", "boundaries": "the pub and its garden", "use": "non_residential"},
-		"reasons": "the village's last pub", "evidence": "charity number 123"}`
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/councils/E07000228/nominations", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer t0ken")
-	req.Header.Set("X-Request-ID", requestID)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ans struct {
-		AssetID  string `json:"asset_id"`
-		Position int64  `json:"position"`
-	}
-	json.NewDecoder(resp.Body).Decode(&ans)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST nomination = %d", resp.StatusCode)
-	}
-	resp, err = http.Get(fmt.Sprintf("%s/v1/assets/%s?min_position=%d", base, ans.AssetID, ans.Position))
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("read after write: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	writeThenRead(t, http.DefaultClient, base, base, "t0ken", "The Swan", func(req *http.Request) {
+		req.Header.Set("X-Request-ID", requestID)
+	})
 
 	for _, consumer := range []string{projections.ConsumerName, clock.ConsumerName} {
 		deadline := time.Now().Add(10 * time.Second)
