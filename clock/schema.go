@@ -3,14 +3,10 @@ package clock
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/messaging"
 )
-
-// migrationLock is the PostgreSQL advisory lock key held while creating the
-// table ("acv-clk"), so that nodes starting together do not collide.
-const migrationLock int64 = 0x6163762d636c6b
 
 // schema creates the schedule: one row per asset with a clock pending, the
 // first day (YYYY-MM-DD, England) on which a clock event falls due. TEXT
@@ -28,23 +24,5 @@ var schema = []string{
 // advisory lock, so nodes starting together create them once. It is
 // idempotent and safe to call on every start.
 func Migrate(ctx context.Context, db *sql.DB, d eventstore.Dialect) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("clock: migrate: %w", err)
-	}
-	defer tx.Rollback()
-	if d == eventstore.Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-			return fmt.Errorf("clock: migrate: lock: %w", err)
-		}
-	}
-	for _, q := range schema {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("clock: migrate: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("clock: migrate: commit: %w", err)
-	}
-	return nil
+	return messaging.CreateSchema(ctx, db, d, "clock", schema...)
 }

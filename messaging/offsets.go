@@ -51,10 +51,16 @@ func schema(d eventstore.Dialect) []string {
 // PostgreSQL it holds an advisory lock, so nodes starting together do not
 // collide on the catalogue.
 func Migrate(ctx context.Context, db *sql.DB, d eventstore.Dialect) error {
-	return InTx(ctx, db, d, "messaging", func(tx *sql.Tx) error {
-		for _, q := range schema(d) {
+	return CreateSchema(ctx, db, d, "messaging", schema(d)...)
+}
+
+// CreateSchema runs idempotent DDL statements in one transaction under
+// [InTx]'s lock named key: how each consumer makes its tables on start.
+func CreateSchema(ctx context.Context, db *sql.DB, d eventstore.Dialect, key string, stmts ...string) error {
+	return InTx(ctx, db, d, key, func(tx *sql.Tx) error {
+		for _, q := range stmts {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("messaging: migrate: %w", err)
+				return fmt.Errorf("%s: migrate: %w", key, err)
 			}
 		}
 		return nil

@@ -3,10 +3,10 @@ package webhooks
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/messaging"
 )
 
 // The tables, in the log's database. One SQL text serves both dialects:
@@ -69,33 +69,11 @@ var schema = []string{
 	)`,
 }
 
-// migrationLock is the advisory lock held while migrating on PostgreSQL
-// ("acv-whk"), so nodes starting together do not race on CREATE.
-const migrationLock int64 = 0x6163762d77686b
-
 // Migrate creates the tables unless they exist. It is idempotent and safe
 // to run from several nodes at once: on PostgreSQL it runs in one
 // transaction holding an advisory lock.
 func Migrate(ctx context.Context, db *sql.DB, d eventstore.Dialect) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("webhooks: migrate: %w", err)
-	}
-	defer tx.Rollback()
-	if d == eventstore.Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
-			return fmt.Errorf("webhooks: migrate: lock: %w", err)
-		}
-	}
-	for _, q := range schema {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("webhooks: migrate: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("webhooks: migrate: commit: %w", err)
-	}
-	return nil
+	return messaging.CreateSchema(ctx, db, d, "webhooks", schema...)
 }
 
 // stampLayout is how times are stored: fixed width, UTC, microseconds.
