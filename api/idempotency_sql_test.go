@@ -19,6 +19,7 @@ import (
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/internal/testclock"
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver of database/sql, for the tests only
 	_ "modernc.org/sqlite"
@@ -81,16 +82,6 @@ func twoNodes(t *testing.T, b idemBackend) (a, c *sql.DB, d eventstore.Dialect) 
 	}
 	return a, c, d
 }
-
-// testClock is a clock a test moves; safe for concurrent use.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 
 func mustAcquire(t *testing.T, s api.IdempotencyStore, key string) (*api.StoredResponse, func(*api.StoredResponse)) {
 	t.Helper()
@@ -230,16 +221,16 @@ func TestSQLIdempotency(t *testing.T) {
 
 			t.Run("ExpiresAfterTTL", func(t *testing.T) {
 				a, c, d := twoNodes(t, b)
-				clock := &testClock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+				clock := testclock.New(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 				opts := api.SQLIdempotencyOptions{Now: clock.Now, TTL: time.Hour}
 				na, nc := api.NewSQLIdempotency(a, d, opts), api.NewSQLIdempotency(c, d, opts)
 				_, release := mustAcquire(t, na, "old")
 				release(&api.StoredResponse{Status: 201, Body: []byte("old")})
-				clock.add(59 * time.Minute)
+				clock.Advance(59 * time.Minute)
 				if got, _ := mustAcquire(t, nc, "old"); got == nil {
 					t.Fatal("forgotten before the TTL")
 				}
-				clock.add(2 * time.Minute)
+				clock.Advance(2 * time.Minute)
 				stored, release := mustAcquire(t, nc, "old")
 				if stored != nil {
 					t.Fatalf("replayed after the TTL: %+v", stored)
@@ -251,7 +242,7 @@ func TestSQLIdempotency(t *testing.T) {
 				// The sweep removes expired rows nobody asks for again.
 				_, release = mustAcquire(t, na, "never-again")
 				release(&api.StoredResponse{Status: 201})
-				clock.add(2 * time.Hour)
+				clock.Advance(2 * time.Hour)
 				_, release = mustAcquire(t, na, "sweeper")
 				release(nil)
 				var left int

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/internal/testclock"
 	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -47,37 +47,22 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // scenarioAdmin is the administrator token of the scenario tests.
 const scenarioAdmin = "scenario-admin-token"
 
-// scenarioClock is a clock the test sets; the server, the log's recorded_at
-// and the test all read it. It is safe for concurrent use.
-type scenarioClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// scenarioClock is the clock the test sets; the server, the log's
+// recorded_at and the test all read it.
+type scenarioClock struct{ *testclock.Clock }
 
-// Now returns the clock's time.
-func (c *scenarioClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
+// setDay moves the clock to 10:00 on d in England.
+func (c scenarioClock) setDay(d domain.Date) { c.Set(d.StartIn().Add(10 * time.Hour)) }
 
-// setDay moves the clock to 10:00 in England on day d (GMT or BST as the
-// day has it). The scenarios only move it forward.
-func (c *scenarioClock) setDay(d domain.Date) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = d.StartIn().Add(10 * time.Hour)
-}
-
-// today is the clock's civil date in England.
-func (c *scenarioClock) today() domain.Date { return domain.DateOf(c.Now()) }
+// today is the clock's date in England.
+func (c scenarioClock) today() domain.Date { return domain.DateOf(c.Now()) }
 
 // scenarioStack is one running service over one backend.
 type scenarioStack struct {
 	t      *testing.T
 	srv    *httptest.Server
 	store  eventstore.Store
-	clock  *scenarioClock
+	clock  scenarioClock
 	router routers.Router // the server's OpenAPI document, routed
 }
 
@@ -86,7 +71,7 @@ type scenarioStack struct {
 func newScenarioStack(t *testing.T, backend string, start domain.Date) *scenarioStack {
 	t.Helper()
 	ctx := context.Background()
-	clock := &scenarioClock{}
+	clock := scenarioClock{testclock.New(time.Time{})}
 	clock.setDay(start)
 	log := slog.New(slog.DiscardHandler)
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,31 +14,13 @@ import (
 	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/internal/testclock"
 	"github.com/acv-registry/acv/messaging"
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-// fakeClock is the injected clock: the store stamps recorded_at with it and
-// the tickers read it. It is safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // harness is one database holding the log and clock_schedule, with the
 // schedule consumer run by hand (read the log after its offset, handle each
@@ -48,7 +29,7 @@ type harness struct {
 	store    eventstore.Store
 	db       *sql.DB
 	dialect  eventstore.Dialect
-	clock    *fakeClock
+	clock    *testclock.Clock
 	assets   *eventstore.Assets // the council's writes: fresh ids
 	schedule *clock.Schedule
 	offset   int64
@@ -70,7 +51,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func openSQLite(t testing.TB) *harness {
 	t.Helper()
-	c := &fakeClock{t: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "acv.db")
 	store, err := sqlite.Open(context.Background(), path, sqlite.Options{Now: c.Now})
 	if err != nil {
@@ -88,7 +69,7 @@ func openSQLite(t testing.TB) *harness {
 func openPostgres(t testing.TB) *harness {
 	t.Helper()
 	dsn := pgtest.DSN(t)
-	c := &fakeClock{t: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	store, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: c.Now})
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
@@ -102,7 +83,7 @@ func openPostgres(t testing.TB) *harness {
 	return newHarness(t, store, db, eventstore.Postgres, c)
 }
 
-func newHarness(t testing.TB, store eventstore.Store, db *sql.DB, d eventstore.Dialect, c *fakeClock) *harness {
+func newHarness(t testing.TB, store eventstore.Store, db *sql.DB, d eventstore.Dialect, c *testclock.Clock) *harness {
 	t.Helper()
 	if err := clock.Migrate(context.Background(), db, d); err != nil {
 		t.Fatalf("Migrate: %v", err)

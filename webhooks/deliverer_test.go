@@ -24,7 +24,7 @@ func TestDeliversSignedCloudEvent(t *testing.T) {
 		sub, secret := e.subscribe(NewSubscription{Council: councilA, URL: rcv.srv.URL + "/hooks?token=abc"})
 		stored := e.record("a1", nomination("a1", councilA), decision("a1"))
 		e.outbox(0)
-		e.clock.advance(time.Second)
+		e.clock.Advance(time.Second)
 
 		dl := e.deliverer(rcv.srv.Client(), DelivererOptions{Source: "https://acv.example"})
 		if n, err := dl.DeliverDue(ctx); err != nil || n != 2 {
@@ -116,13 +116,13 @@ func TestRetriesWithBackoffThenDelivers(t *testing.T) {
 
 		mustDeliver(t, dl, 1) // attempt 1: 503; due again in 1 minute
 		mustDeliver(t, dl, 0)
-		e.clock.advance(59 * time.Second)
+		e.clock.Advance(59 * time.Second)
 		mustDeliver(t, dl, 0)
-		e.clock.advance(time.Second)
+		e.clock.Advance(time.Second)
 		mustDeliver(t, dl, 1) // attempt 2: 503; due again in 2 minutes
-		e.clock.advance(2 * time.Minute)
+		e.clock.Advance(2 * time.Minute)
 		mustDeliver(t, dl, 1) // attempt 3: 204
-		e.clock.advance(time.Hour)
+		e.clock.Advance(time.Hour)
 		mustDeliver(t, dl, 0)
 
 		got := rcv.requests()
@@ -179,7 +179,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 		dl := e.deliverer(nil, DelivererOptions{MaxAttempts: 3, Timeout: 100 * time.Millisecond})
 		for range 3 {
 			mustDeliver(t, dl, 1)
-			e.clock.advance(time.Hour)
+			e.clock.Advance(time.Hour)
 		}
 		mustDeliver(t, dl, 0)
 		d := e.deliveries(sub)[0]

@@ -29,9 +29,9 @@ func TestKilledSenderIsRetriedAfterLease(t *testing.T) {
 
 		other := e.deliverer(nil, DelivererOptions{})
 		mustDeliver(t, other, 0) // leased
-		e.clock.advance(59 * time.Second)
+		e.clock.Advance(59 * time.Second)
 		mustDeliver(t, other, 0)
-		e.clock.advance(time.Second)
+		e.clock.Advance(time.Second)
 		mustDeliver(t, other, 1)
 		d := e.deliveries(sub)[0]
 		if d.Status != Delivered || d.Attempts != 2 || len(d.Log) != 1 || d.Log[0].N != 2 || len(rcv.requests()) != 1 {
@@ -54,7 +54,7 @@ func TestLateResultIsFenced(t *testing.T) {
 		if err != nil || len(first) != 1 {
 			t.Fatalf("claim = %v, %v", first, err)
 		}
-		e.clock.advance(2 * time.Minute)
+		e.clock.Advance(2 * time.Minute)
 		second, err := fast.claim(ctx)
 		if err != nil || len(second) != 1 || second[0].attempt != 2 {
 			t.Fatalf("second claim = %v, %v", second, err)
@@ -79,7 +79,7 @@ func TestLateResultIsFenced(t *testing.T) {
 // CloudEvent id on every attempt.
 func TestTwoDeliverersRace(t *testing.T) {
 	e := newEnv(t, "postgres")
-	e.clock.now = time.Now() // the nodes run on real time
+	e.clock.Set(time.Now()) // the nodes run on real time
 	ctx := context.Background()
 
 	var (

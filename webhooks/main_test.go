@@ -17,6 +17,7 @@ import (
 	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/pgtest"
+	"github.com/acv-registry/acv/internal/testclock"
 	"github.com/acv-registry/acv/messaging"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -35,25 +36,7 @@ type env struct {
 	store eventstore.Store
 	db    *sql.DB
 	d     eventstore.Dialect
-	clock *clock
-}
-
-// clock is a settable test clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	clock *testclock.Clock
 }
 
 // start is the tests' first instant: 10:00 on 1 June 2026 in England.
@@ -74,7 +57,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, clock: &clock{now: start}}
+	e := &env{t: t, clock: testclock.New(start)}
 	switch backend {
 	case "sqlite":
 		path := filepath.Join(t.TempDir(), "acv.db")

@@ -83,7 +83,7 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("subscription %+v", s)
 			}
 			made = append(made, s)
-			e.clock.advance(time.Millisecond)
+			e.clock.Advance(time.Millisecond)
 		}
 		got, err := r.Subscription(ctx, made[2].ID)
 		if err != nil || got != made[2] {
