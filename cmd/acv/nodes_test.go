@@ -136,8 +136,8 @@ func TestTwoNodesSurviveAKill(t *testing.T) {
 		t.FailNow()
 	}
 	acks := l.acks()
-	t.Logf("load done after %s: %d writes acknowledged, %d retried on the other node, %d answered by a replay",
-		time.Since(started).Round(time.Millisecond), len(acks), l.retried.Load(), l.replayed.Load())
+	t.Logf("load done after %s: %d writes acknowledged, %d retried on the other node, %d answered by a replay, %d lost with the killed node and refused on retry",
+		time.Since(started).Round(time.Millisecond), len(acks), l.retried.Load(), l.replayed.Load(), l.unknown.Load())
 
 	// Settle: the clocks have nothing due, and both nodes' read models
 	// cover the whole log, which then stands still.
