@@ -46,7 +46,16 @@ func idemBackends() []idemBackend {
 				t.Cleanup(func() { db.Close() })
 				return db
 			}
-			return open(), open(), eventstore.SQLite
+			// The first connection turns the new file to WAL before the
+			// second opens: two connections switching a fresh file at once
+			// can fail with SQLITE_BUSY without waiting (SQLite's deadlock
+			// avoidance), which nodes sharing one file never meet since
+			// the store creates the file first.
+			a := open()
+			if err := a.Ping(); err != nil {
+				t.Fatal(err)
+			}
+			return a, open(), eventstore.SQLite
 		}},
 		{"postgres", func(t *testing.T) (*sql.DB, *sql.DB, eventstore.Dialect) {
 			dsn := pgtest.DSN(t)

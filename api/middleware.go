@@ -17,7 +17,8 @@ import (
 
 // The middleware chain, outermost first (see [Server.chain]): request id and
 // correlation, security headers, observation (access log, metrics, panic
-// recovery), body size limit, authentication, then the router.
+// recovery), cross-origin policy (cors.go), body size limit,
+// authentication, write rate limits (limits.go), then the router.
 
 // requestInfo is what the middleware learns of one request as it goes: its
 // id, and the route template the router matched.
@@ -80,9 +81,11 @@ func saneRequestID(id string) bool {
 }
 
 // securityHeaders sets headers that suit a JSON API: no MIME sniffing, no
-// referrer, and a content security policy that lets a response load nothing
-// and be framed by nobody. A handler that serves something else (an HTML page)
-// may replace them.
+// referrer, a content security policy that lets a response load nothing
+// and be framed by nobody, and HSTS (browsers heed it only over HTTPS, where
+// the registry is served in production; it tells them never to fall back to
+// plain HTTP). A handler that serves something else (an HTML page) may
+// replace them.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -90,6 +93,8 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
 }

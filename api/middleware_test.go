@@ -56,19 +56,25 @@ func TestRequestIDAndCorrelation(t *testing.T) {
 // TestSecurityHeaders: every answer, good or bad, carries them.
 func TestSecurityHeaders(t *testing.T) {
 	h := newHarness(t)
-	for _, path := range []string{"/healthz", "/no/such/path"} {
-		r := h.do(http.MethodGet, path, nil)
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/healthz"}, {http.MethodGet, "/no/such/path"}, {http.MethodGet, "/v1/changes"},
+		{http.MethodPost, "/v1/councils/E07000228/nominations"}, // 400: no body
+		{http.MethodDelete, "/v1/changes"},                      // 405
+	} {
+		method, path := req.method, req.path
+		r := h.do(method, path, nil)
 		for k, want := range map[string]string{
-			"X-Content-Type-Options": "nosniff",
-			"Referrer-Policy":        "no-referrer",
-			"X-Frame-Options":        "DENY",
+			"X-Content-Type-Options":    "nosniff",
+			"Referrer-Policy":           "no-referrer",
+			"X-Frame-Options":           "DENY",
+			"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 		} {
 			if got := r.header.Get(k); got != want {
-				t.Errorf("GET %s: %s = %q, want %q", path, k, got, want)
+				t.Errorf("%s %s: %s = %q, want %q", method, path, k, got, want)
 			}
 		}
 		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
-			t.Errorf("GET %s: Content-Security-Policy = %q", path, csp)
+			t.Errorf("%s %s: Content-Security-Policy = %q", method, path, csp)
 		}
 	}
 }

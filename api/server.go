@@ -46,6 +46,9 @@ type Deps struct {
 	// Webhooks, if set, serves /v1/webhooks (*webhooks.Registry); without
 	// it those routes answer 404.
 	Webhooks WebhookAdmin
+	// Limits are the rate limits on writes, per token and per client
+	// address (limits.go); the zero value limits nothing.
+	Limits WriteLimits
 }
 
 // Server serves the HTTP API. Create it with [New]; it is safe for
@@ -59,6 +62,8 @@ type Server struct {
 	adminDigest []byte // SHA-256 of AdminToken; nil when there is none
 	cache       *responseCache
 	streams     streamHub // the live streams (stream.go)
+	tokenLimit  *limiter  // writes per token (limits.go)
+	addrLimit   *limiter  // writes per client address
 }
 
 // New returns a server over d. Each server has its own metrics registry, and
@@ -83,6 +88,8 @@ func New(d Deps) *Server {
 	if s.idem == nil {
 		s.idem = NewMemoryIdempotency(d.Now, idempotencyTTL, idempotencyMaxKeys)
 	}
+	s.tokenLimit = newLimiter(d.Limits.PerToken, d.Now)
+	s.addrLimit = newLimiter(d.Limits.PerAddress, d.Now)
 	if d.AdminToken != "" {
 		sum := sha256.Sum256([]byte(d.AdminToken))
 		s.adminDigest = sum[:]
@@ -97,10 +104,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // chain wraps h in the middleware every request goes through, outermost
 // first: request id and correlation, security headers, access log, metrics
-// and panic recovery, body size limit, authentication.
+// and panic recovery, cross-origin policy, body size limit, authentication,
+// write rate limits.
 func (s *Server) chain(h http.Handler) http.Handler {
+	h = s.limitWrites(h)
 	h = s.authenticate(h)
 	h = s.limitBody(h)
+	h = s.corsReadOnly(h)
 	h = s.observe(h)
 	h = securityHeaders(h)
 	return s.requestID(h)

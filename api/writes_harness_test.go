@@ -55,7 +55,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts a server over a fresh log; opts may change its Deps
+// before it starts.
+func newHarness(t *testing.T, opts ...func(*api.Deps)) *harness {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{Now: func() time.Time { return testNow }})
 	if err != nil {
@@ -63,14 +65,18 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { store.Close() })
 	logs := &syncBuffer{}
-	s := api.New(api.Deps{
+	d := api.Deps{
 		Store:      store,
 		Assets:     eventstore.NewAssets(store, domain.DefaultRegimes(), uuid.New),
 		Now:        func() time.Time { return testNow },
 		NewID:      uuid.New,
 		Log:        slog.New(slog.NewJSONHandler(logs, nil)),
 		AdminToken: adminToken,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	s := api.New(d)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, srv: srv, store: store, logs: logs}

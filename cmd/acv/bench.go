@@ -516,7 +516,7 @@ func (b *bench) print(w io.Writer) {
 
 // serveArgs are the flags that point `acv serve` at the bench's store.
 func (b *bench) serveArgs() []string {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchAdminToken, "--log-level", "error", "--data-dir", b.c.DataDir}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchAdminToken, "--write-rate-token", "off", "--write-rate-address", "off", "--log-level", "error", "--data-dir", b.c.DataDir}
 	if b.c.DatabaseURL != "" {
 		args = append(args, "--database-url", b.c.DatabaseURL)
 	}

@@ -69,7 +69,7 @@ func benchServer(b *testing.B, getenv func(string) string, open func() eventstor
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(runCtx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchToken, "--log-level", "error"}, getenv, w, io.Discard)
+		done <- run(runCtx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchToken, "--write-rate-token", "off", "--write-rate-address", "off", "--log-level", "error"}, getenv, w, io.Discard)
 		w.Close()
 	}()
 	b.Cleanup(func() { cancel(); <-done })

@@ -95,6 +95,15 @@ func TestHelpExplainsConfiguration(t *testing.T) {
 	if err := run(context.Background(), []string{"serve", "--no-such-flag"}, env(), io.Discard, io.Discard); !errors.Is(err, errUsage) {
 		t.Errorf("bad flag: %v, want errUsage", err)
 	}
+	for _, bad := range [][]string{{"--write-rate-token", "lots"}, {"--write-rate-address", "5/s"}, {"--trusted-proxies", "10.0.0.0/99"}} {
+		var stderr bytes.Buffer
+		if err := run(context.Background(), append([]string{"serve"}, bad...), env(), io.Discard, &stderr); !errors.Is(err, errUsage) {
+			t.Errorf("serve %v: %v, want errUsage", bad, err)
+		}
+		if !strings.Contains(stderr.String(), bad[0]) {
+			t.Errorf("serve %v: the message does not name the flag: %s", bad, stderr.String())
+		}
+	}
 }
 
 // checkVerifyCatches seeds a store, alters one row behind its back, and runs verify.

@@ -74,7 +74,7 @@ func serveInProcess(tb testing.TB, getenv func(string) string) (string, func() e
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchToken, "--log-level", "error"}, getenv, w, io.Discard)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--admin-token", benchToken, "--write-rate-token", "off", "--write-rate-address", "off", "--log-level", "error"}, getenv, w, io.Discard)
 		w.Close()
 	}()
 	var (

@@ -101,7 +101,7 @@ func (n *acvNode) start() {
 		n.t.Fatal(err)
 	}
 	addr := &addrWriter{found: make(chan string, 1)}
-	cmd := exec.Command(n.bin, "serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "10s")
+	cmd := exec.Command(n.bin, "serve", "--addr", "127.0.0.1:0", "--shutdown-timeout", "10s", "--write-rate-token", "off", "--write-rate-address", "off")
 	cmd.Env = append(os.Environ(), n.environ...)
 	cmd.Stdout = addr
 	cmd.Stderr = logFile

@@ -28,8 +28,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	lease := fs.Duration("webhooks-lease", envDuration(getenv, "ACV_WEBHOOKS_LEASE", time.Minute),
 		"how long a node's claim on a webhook delivery lasts before another node may retry it [ACV_WEBHOOKS_LEASE]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on shutdown")
+	tokenRate := fs.String("write-rate-token", envOr(getenv, "ACV_WRITE_RATE_TOKEN", defaultTokenRate),
+		"writes one bearer token may make: N/s:BURST, N/m:BURST or off (429 with Retry-After beyond it) [ACV_WRITE_RATE_TOKEN]")
+	addrRate := fs.String("write-rate-address", envOr(getenv, "ACV_WRITE_RATE_ADDRESS", defaultAddressRate),
+		"writes one client address may make: N/s:BURST, N/m:BURST or off [ACV_WRITE_RATE_ADDRESS]")
+	proxies := fs.String("trusted-proxies", getenv("ACV_TRUSTED_PROXIES"),
+		"load balancers whose X-Forwarded-For is believed, comma-separated CIDRs; empty: none [ACV_TRUSTED_PROXIES]")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
+	}
+	limits, err := writeLimits(*tokenRate, *addrRate, *proxies)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
 	}
 	c.Listen = true
 	store, log, err := openLogged(ctx, *c, stderr)
@@ -77,6 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NewID:       uuid.New,
 		Log:         log,
 		AdminToken:  c.AdminToken,
+		Limits:      limits,
 		Idempotency: idem,
 		Webhooks:    n.webhooks,
 	})
@@ -152,4 +164,28 @@ func seedDemo(ctx context.Context, store eventstore.Store, assets *eventstore.As
 	}
 	log.Info("demo: seeded three councils and a dozen assets")
 	return nil
+}
+
+// The default write limits of acv serve: generous for a council officer
+// keying in letters or a script importing a list, tight enough to blunt a
+// flood or a token-guessing run.
+const (
+	defaultTokenRate   = "10/s:100"
+	defaultAddressRate = "20/s:200"
+)
+
+// writeLimits reads the rate-limit flags.
+func writeLimits(tokenRate, addrRate, proxies string) (api.WriteLimits, error) {
+	var l api.WriteLimits
+	var err error
+	if l.PerToken, err = api.ParseRate(tokenRate); err != nil {
+		return l, fmt.Errorf("--write-rate-token: %w", err)
+	}
+	if l.PerAddress, err = api.ParseRate(addrRate); err != nil {
+		return l, fmt.Errorf("--write-rate-address: %w", err)
+	}
+	if l.TrustedProxies, err = api.ParsePrefixes(proxies); err != nil {
+		return l, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	return l, nil
 }
