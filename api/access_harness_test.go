@@ -180,11 +180,17 @@ func newAccessStack(t *testing.T, backend string) *accessStack {
 	return st
 }
 
-// send sends method path with body (JSON unless nil) as caller.
+// rawBody is a request body sent as it is, as application/json.
+type rawBody string
+
+// send sends method path with body (JSON unless nil; a rawBody as it is)
+// as caller.
 func (st *accessStack) send(caller, method, path string, body any) reply {
 	st.t.Helper()
 	var rd io.Reader
-	if body != nil {
+	if raw, ok := body.(rawBody); ok {
+		rd = strings.NewReader(string(raw))
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			st.t.Fatal(err)
