@@ -268,3 +268,49 @@ func TestTokensRecordLastUseSparingly(t *testing.T) {
 		t.Errorf("an expired token = %v, want ErrTokenExpired", err)
 	}
 }
+
+// TestFirstAdministratorIsMadeOnce: nodes starting together with no active
+// administrator token make exactly one between them; once one exists,
+// none is made.
+func TestFirstAdministratorIsMadeOnce(t *testing.T) {
+	forBothBackends(t, func(t *testing.T, backend string) {
+		st := newAccessStack(t, backend)
+		ctx := context.Background()
+		// The stack made an administrator token; revoke it, so none is active.
+		ts, err := st.tokens.List(ctx, api.RegistryOrg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range ts {
+			if _, err := st.tokens.Revoke(ctx, tok.ID, eventstore.Actor{Role: "test"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const nodes = 4
+		made := make(chan string, nodes)
+		errs := make(chan error, nodes)
+		for range nodes {
+			go func() {
+				_, bearer, err := st.tokens.EnsureAdministrator(ctx, "first start", eventstore.Actor{Role: "system"})
+				errs <- err
+				made <- bearer
+			}()
+		}
+		var bearers []string
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			if b := <-made; b != "" {
+				bearers = append(bearers, b)
+			}
+		}
+		if len(bearers) != 1 {
+			t.Fatalf("%d nodes made %d administrator tokens, want 1", nodes, len(bearers))
+		}
+		st.bearer["first"] = bearers[0]
+		if r := st.send("first", "GET", "/v1/tokens", nil); r.status != http.StatusOK {
+			t.Errorf("the first administrator token: GET /v1/tokens = %d", r.status)
+		}
+	})
+}
