@@ -62,7 +62,27 @@ func migrateOrganisations(ctx context.Context, tx *sql.Tx) error {
 // handleOrganisation re-derives the directory row of organisation id from
 // its whole stream.
 func (p *Projector) handleOrganisation(ctx context.Context, tx messaging.Tx, id string) error {
-	stored, err := p.store.ReadStream(ctx, domain.OrganisationStream(id), 1)
+	return writeOrganisation(ctx, p.store, p.db.Dialect, tx, id)
+}
+
+// refreshOrganisations re-derives the directory rows of ids, for a
+// rebuild: it moves the read models' offset past events the projector has
+// not handled, so the organisations among them are written here. A row is
+// only ever replaced by a later version, so racing the projector is
+// harmless.
+func refreshOrganisations(ctx context.Context, store eventstore.Store, db DB, ids map[string]bool) error {
+	for id := range ids {
+		if err := writeOrganisation(ctx, store, db.Dialect, db.SQL, id); err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeOrganisation writes the directory row of organisation id, derived
+// from its whole stream, through ex.
+func writeOrganisation(ctx context.Context, store eventstore.Store, d Dialect, ex Execer, id string) error {
+	stored, err := store.ReadStream(ctx, domain.OrganisationStream(id), 1)
 	if err != nil {
 		return fmt.Errorf("projector: organisation %s: %w", id, err)
 	}
@@ -78,7 +98,7 @@ func (p *Projector) handleOrganisation(ctx context.Context, tx messaging.Tx, id 
 	if err != nil {
 		return fmt.Errorf("projector: organisation %s: %w", id, err)
 	}
-	_, err = tx.ExecContext(ctx, p.db.Dialect.Rebind(`INSERT INTO `+tableOrganisations+` (id, kind, name, version, view)
+	_, err = ex.ExecContext(ctx, d.Rebind(`INSERT INTO `+tableOrganisations+` (id, kind, name, version, view)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, version = excluded.version, view = excluded.view
 		WHERE `+tableOrganisations+`.version < excluded.version`), id, string(o.Kind()), o.Name(), o.Version(), string(view))
