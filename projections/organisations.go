@@ -18,9 +18,9 @@ import (
 // transaction as the read models' offset, so ?min_position= covers it.
 // Like an asset's rows, a row is derived from the organisation's whole
 // stream, so replays are harmless. The table is not one of the sets a
-// rebuild swaps: a rebuild leaves it as the projector keeps it (every
-// organisation event since the table was created has passed the
-// projector).
+// rebuild swaps: a rebuild re-derives the row of every organisation it
+// reads, before it moves the offset past their events
+// (refreshOrganisations).
 
 // tableOrganisations is the directory's table.
 const tableOrganisations = "rm_organisations"
