@@ -181,6 +181,18 @@ func seedDemo(ctx context.Context, store eventstore.Store, assets *eventstore.As
 	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
 		return err
 	}
+	orgs := eventstore.NewOrganisations(store, uuid.New)
+	for _, c := range []struct{ code, name string }{
+		{demo.MidSussex, "Mid Sussex District Council"},
+		{demo.Westminster, "Westminster City Council"},
+		{demo.Stockport, "Stockport Metropolitan Borough Council"},
+	} {
+		if _, err := orgs.Create(ctx, c.code, func(o *domain.Organisation) error {
+			return o.Register(domain.KindCouncil, domain.OrganisationDetails{Name: c.name}, time.Now())
+		}); err != nil {
+			return fmt.Errorf("demo: register %s: %w", c.code, err)
+		}
+	}
 	log.Info("demo: seeded three councils and a dozen assets")
 	return nil
 }
