@@ -110,7 +110,12 @@ func (s *Server) registerOrganisation(w http.ResponseWriter, r *http.Request, ca
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.ID == "" && (req.Kind == domain.KindCommunityGroup || req.Kind == domain.KindOwner) {
+	switch req.Kind {
+	case domain.KindCouncil, domain.KindCommunityGroup, domain.KindOwner:
+	default:
+		return invalidInput(FieldError{Field: "kind", Message: fmt.Sprintf("unknown kind %q: council, community_group or owner", req.Kind)})
+	}
+	if req.ID == "" && req.Kind != domain.KindCouncil {
 		req.ID = "org-" + s.NewID().String()
 	}
 	if req.ID == "" {
