@@ -80,7 +80,9 @@ func lifecycle() []lifeStep {
 		{a + "/bids/BID/status", map[string]any{"status": "accepted", "changed_on": "2026-03-01"}, 201, "", "", row(withOwner, 201)},
 		{a + "/disposals", map[string]any{"kind": "relevant", "buyer": map[string]any{"id": groupG, "name": "Friends of the Swan"}, "buyer_group": g, "disposed_on": "2026-04-01"}, 201, "disposal_id", "DSP", row(withOwner, 201)},
 		{a + "/disposal-notices/NOT/outcome", map[string]any{"outcome": "sold_to_cig", "outcome_on": "2026-04-02"}, 201, "", "", row(officers, 201)},
-		// From here O is a former owner: it may still claim (s.99).
+		{a + "/owners", map[string]any{"owner": map[string]any{"id": ownerP, "name": "Another Owner Ltd"}, "changed_on": "2026-04-05"}, 201, "", "", row(officers, 201)},
+		// From here O is a former owner: it may still claim (s.99); P, the
+		// present owner, may not claim as O.
 		{a + "/compensation-claims", map[string]any{"claimant": o, "loss_incurred_on": "2026-04-01", "received_on": "2026-04-15",
 			"parts": []any{map[string]any{"description": "Delay to the sale", "amount_pence": 500000}}, "evidence": "Invoices"}, 201, "claim_id", "CLM", row(withOwner, 201)},
 		{a + "/compensation-claims/CLM/decision", map[string]any{"award_pence": 100000, "reasons": "Part of the delay is shown.", "decided_on": "2026-04-20"}, 201, "", "", row(officers, 201)},
@@ -89,7 +91,6 @@ func lifecycle() []lifeStep {
 		{a + "/compensation-claims/CLM/review/decision", map[string]any{"award_pence": 200000, "reasons": "More of the delay is shown.", "decided_on": "2026-05-10"}, 201, "", "", row(officers, 201)},
 		{a + "/compensation-claims/CLM/appeal", map[string]any{"case_number": "CR/2026/0002", "lodged_on": "2026-05-20"}, 201, "", "", row(withOwner, 201)},
 		{a + "/compensation-claims/CLM/appeal/decision", map[string]any{"outcome": "allowed", "award_pence": 300000, "decided_on": "2026-05-30"}, 201, "", "", row(officers, 201)},
-		{a + "/owners", map[string]any{"owner": map[string]any{"id": ownerP, "name": "Another Owner Ltd"}, "changed_on": "2026-06-01"}, 201, "", "", row(officers, 201)},
 		{a + "/removal", map[string]any{"reason": "relevant_disposal", "ref": "DSP", "removed_on": "2026-06-02"}, 201, "", "", row(officers, 201)},
 	}
 }
