@@ -314,3 +314,33 @@ func TestFirstAdministratorIsMadeOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenWritesRecordTheirActor: a token records who made it and who
+// revoked it, as event metadata records an actor.
+func TestTokenWritesRecordTheirActor(t *testing.T) {
+	forBothBackends(t, func(t *testing.T, backend string) {
+		st := newAccessStack(t, backend)
+		r := st.send("admin", "POST", "/v1/tokens", map[string]any{"org": ownerO, "role": "owner", "name": "sales"})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		var made api.Token
+		if err := json.Unmarshal(r.raw, &made); err != nil {
+			t.Fatal(err)
+		}
+		if made.CreatedBy != st.actor["admin"] {
+			t.Errorf("created_by = %+v, want %+v", made.CreatedBy, st.actor["admin"])
+		}
+		r = st.send("admin", "DELETE", "/v1/tokens/"+made.ID, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("revoke: %d %s", r.status, r.raw)
+		}
+		got, err := st.tokens.Get(context.Background(), made.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RevokedAt == nil || got.RevokedBy == nil || *got.RevokedBy != st.actor["admin"] {
+			t.Errorf("revoked %v by %+v, want by %+v", got.RevokedAt, got.RevokedBy, st.actor["admin"])
+		}
+	})
+}
