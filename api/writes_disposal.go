@@ -356,7 +356,7 @@ func (s *Server) changeOwner(w http.ResponseWriter, r *http.Request, caller Call
 	}
 	today := s.today()
 	var f fields
-	owner := f.party("owner", selfParty(caller, req.Owner))
+	owner := f.party("owner", req.Owner)
 	on := f.dateOr("changed_on", req.ChangedOn, today)
 	if err := f.err(); err != nil {
 		return err
