@@ -106,10 +106,12 @@ func TestAuthorize(t *testing.T) {
 	}{
 		{Caller{}, http.StatusUnauthorized},
 		{Caller{Role: RoleAdministrator, Org: "registry", TokenID: "admin"}, 0},
-		{Caller{Role: RoleCouncilOfficer, Org: "E07000228", TokenID: "t1"}, http.StatusForbidden},
+		{Caller{Role: RoleCouncilOfficer, Org: "E07000228", TokenID: "t1"}, 0},
+		{Caller{Role: RoleCouncilOfficer, Org: "E09000033", TokenID: "t1"}, http.StatusForbidden},
 		{Caller{Role: RoleCommunityGroup, Org: "g1", TokenID: "t2"}, http.StatusForbidden},
+		{Caller{Role: RoleOwner, Org: "o1", TokenID: "t3"}, http.StatusForbidden},
 	} {
-		err := authorize(tt.caller, actDecideNomination, "E07000228")
+		err := authorize(tt.caller, actDecideNomination, target{council: "E07000228"})
 		var p *Problem
 		switch {
 		case tt.status == 0 && err != nil:

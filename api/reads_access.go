@@ -1,9 +1,6 @@
 package api
 
-import (
-	"fmt"
-	"net/http"
-)
+import "net/http"
 
 // Who may read what beyond the public reads. The access-control issue
 // refines both rules; they are here so that every read handler already asks.
@@ -20,9 +17,5 @@ func mayReadDeadlines(r *http.Request, council string) error {
 	if err != nil {
 		return err
 	}
-	if c.Role == RoleAdministrator || (c.Role == RoleCouncilOfficer && c.Org == council) {
-		return nil
-	}
-	return &Problem{Status: http.StatusForbidden, Title: "Forbidden",
-		Detail: fmt.Sprintf("only officers of council %s may read its deadlines", council)}
+	return authorize(c, actReadDeadlines, target{council: council})
 }

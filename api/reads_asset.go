@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,8 +119,16 @@ func owedDecision(n domain.ClockName) bool {
 
 // timelinePage is the body of GET /v1/assets/{id}/timeline.
 type timelinePage struct {
-	AssetID string                      `json:"asset_id"`
-	Items   []projections.TimelineEntry `json:"items"`
+	AssetID string              `json:"asset_id"`
+	Items   []timelineEntryView `json:"items"`
+}
+
+// timelineEntryView is a timeline entry with its actor in words: the role
+// and the organisation's public name ("Council officer, Wyre Forest
+// District Council"). It never names a person or a token.
+type timelineEntryView struct {
+	projections.TimelineEntry
+	Actor string `json:"actor,omitempty"`
 }
 
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
@@ -127,7 +137,67 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundOr(err, "asset", id)
 	}
-	return writeJSON(w, http.StatusOK, timelinePage{AssetID: id, Items: nonNil(tl)})
+	names, err := s.actorNames(r.Context(), tl)
+	if err != nil {
+		return err
+	}
+	items := make([]timelineEntryView, len(tl))
+	for i, e := range tl {
+		items[i] = timelineEntryView{TimelineEntry: e, Actor: actorWords(e.ActorRole, e.ActorOrg, names)}
+	}
+	return writeJSON(w, http.StatusOK, timelinePage{AssetID: id, Items: items})
+}
+
+// actorNames returns the public names of the organisations that acted in
+// tl, as far as the organisation directory knows them.
+func (s *Server) actorNames(ctx context.Context, tl []projections.TimelineEntry) (map[string]string, error) {
+	dir, ok := s.directory()
+	if !ok {
+		return nil, nil
+	}
+	var ids []string
+	for _, e := range tl {
+		if e.ActorOrg != "" && e.ActorOrg != RegistryOrg && !slices.Contains(ids, e.ActorOrg) {
+			ids = append(ids, e.ActorOrg)
+		}
+	}
+	names, err := dir.OrganisationNames(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("timeline actors: %w", err)
+	}
+	return names, nil
+}
+
+// actorWords describes an actor for the public: its role, then its
+// organisation's public name, or the organisation's id (organisations' ids
+// are public) when the directory does not know it.
+func actorWords(role, org string, names map[string]string) string {
+	var who string
+	switch role {
+	case "":
+		return ""
+	case RoleCouncilOfficer:
+		who = "Council officer"
+	case RoleCommunityGroup:
+		who = "Community group"
+	case RoleOwner:
+		who = "Owner"
+	case RoleAdministrator:
+		who = "Administrator"
+	case "system":
+		who = "The registry"
+	default:
+		who = strings.ToUpper(role[:1]) + strings.ReplaceAll(role[1:], "_", " ")
+	}
+	switch {
+	case org == "" || role == "system":
+		return who
+	case org == RegistryOrg:
+		return who + ", the registry"
+	case names[org] != "":
+		return who + ", " + names[org]
+	}
+	return who + ", " + org
 }
 
 // eventView is one raw event as the API shows it. Hashes are hex. Redacted

@@ -82,15 +82,21 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 	if rs.router, err = messaging.NewRouterFor(store, db.SQL, db.Dialect, log, rs.proj); err != nil {
 		t.Fatal(err)
 	}
+	if err := api.MigrateTokens(ctx, db.SQL, db.Dialect); err != nil {
+		t.Fatalf("create the token table: %v", err)
+	}
+	orgs := eventstore.NewOrganisations(store, uuid.New)
 	server := api.New(api.Deps{
-		Store:      store,
-		Assets:     rs.assets,
-		Reader:     &projections.Queries{DB: db},
-		Waiter:     messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, rs.router),
-		Now:        func() time.Time { return readNow },
-		NewID:      uuid.New,
-		Log:        log,
-		AdminToken: readAdmin,
+		Store:         store,
+		Assets:        rs.assets,
+		Reader:        &projections.Queries{DB: db},
+		Waiter:        messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, rs.router),
+		Now:           func() time.Time { return readNow },
+		NewID:         uuid.New,
+		Log:           log,
+		AdminToken:    readAdmin,
+		Organisations: orgs,
+		Tokens:        api.NewTokens(db.SQL, db.Dialect, orgs, api.TokenOptions{Now: func() time.Time { return readNow }}),
 	})
 	rs.server = server
 	rs.srv = httptest.NewServer(server)

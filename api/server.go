@@ -33,8 +33,16 @@ type Deps struct {
 	Now    func() time.Time   // the clock; civil dates are England's
 	NewID  func() uuid.UUID   // ids of new assets, nominations, requests, and request ids
 	Log    *slog.Logger
-	// AdminToken, if set, is a bearer token with the administrator role.
+	// AdminToken, if set, is a bearer token with the administrator role
+	// (ACV_ADMIN_TOKEN), beside those of Tokens.
 	AdminToken string
+	// Tokens, if set, keeps the API tokens of organisations and serves
+	// /v1/tokens; without it only AdminToken authenticates and those
+	// routes answer 404.
+	Tokens *Tokens
+	// Organisations, if set, keeps the organisation records; nil makes
+	// one over Store with NewID.
+	Organisations *eventstore.Organisations
 	// Checkpoints, if set, lets public reads be answered from a cache of
 	// rendered responses that holds while the read models' checkpoint
 	// stands (see responseCache). Nil disables the cache.
@@ -77,6 +85,9 @@ func New(d Deps) *Server {
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Organisations == nil && d.Store != nil {
+		d.Organisations = eventstore.NewOrganisations(d.Store, d.NewID)
 	}
 	s := &Server{
 		Deps:    d,
@@ -126,6 +137,7 @@ func (s *Server) routes() {
 	s.writeRoutes(s.router)
 	s.readRoutes(s.router)
 	s.integrationRoutes(s.router) // webhooks.go
+	s.accessRoutes(s.router)      // organisations.go, tokens_api.go
 	s.router.NotFoundHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errNoRoute })
 	s.router.MethodNotAllowedHandler = s.handle(func(http.ResponseWriter, *http.Request) error { return errMethod })
 }

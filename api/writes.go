@@ -109,18 +109,34 @@ func respond(w http.ResponseWriter, saved eventstore.Saved, body any) error {
 // change re-runs fn on the new state, so fn only calls the asset's methods.
 // It returns the asset as fn left it, for the derived values of the answer.
 func (s *Server) update(r *http.Request, caller Caller, act action, fn func(*domain.Asset) error) (*domain.Asset, eventstore.Saved, error) {
+	return s.updateFor(r, caller, act, nil, fn)
+}
+
+// updateFor is [Server.update] for a command that acts for a party: party
+// returns, from the asset as it stands, the id of the organisation the
+// request acts for (see target.party).
+func (s *Server) updateFor(r *http.Request, caller Caller, act action, party func(*domain.Asset) string, fn func(*domain.Asset) error) (*domain.Asset, eventstore.Saved, error) {
 	id := mux.Vars(r)["id"]
 	expected, err := ifMatch(r)
 	if err != nil {
 		return nil, eventstore.Saved{}, err
 	}
-	return s.updateAsset(r, id, expected, caller, act, fn)
+	return s.updateAsset(r, id, expected, caller, act, party, fn)
 }
 
-func (s *Server) updateAsset(r *http.Request, id string, expected int64, caller Caller, act action, fn func(*domain.Asset) error) (*domain.Asset, eventstore.Saved, error) {
+// partyID returns a party function naming p's id.
+func partyID(p domain.Party) func(*domain.Asset) string {
+	return func(*domain.Asset) string { return p.ID }
+}
+
+func (s *Server) updateAsset(r *http.Request, id string, expected int64, caller Caller, act action, party func(*domain.Asset) string, fn func(*domain.Asset) error) (*domain.Asset, eventstore.Saved, error) {
 	var last *domain.Asset
 	saved, err := s.Assets.Update(r.Context(), id, expected, func(a *domain.Asset) error {
-		if err := authorize(caller, act, a.Council()); err != nil {
+		t := target{council: a.Council(), asset: a}
+		if party != nil {
+			t.party = party(a)
+		}
+		if err := authorize(caller, act, t); err != nil {
 			return err
 		}
 		last = a

@@ -44,13 +44,13 @@ func (s *Server) claimCompensation(w http.ResponseWriter, r *http.Request, calle
 	}
 	today := s.today()
 	var f fields
-	claimant := f.party("claimant", req.Claimant)
+	claimant := f.party("claimant", selfParty(caller, req.Claimant))
 	c := domain.Claim{ID: s.NewID().String(), LossIncurredOn: f.requiredDate("loss_incurred_on", req.LossIncurredOn),
 		ReceivedOn: f.received(req.received, today), Parts: req.Parts, Evidence: req.Evidence}
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actClaimCompensation, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actClaimCompensation, partyID(claimant), func(a *domain.Asset) error {
 		c.Claimant = fillParty(a, claimant)
 		return a.ClaimCompensation(c, today)
 	})
@@ -153,12 +153,12 @@ func (s *Server) requestCompensationReview(w http.ResponseWriter, r *http.Reques
 	}
 	today := s.today()
 	var f fields
-	requester := f.party("requester", req.Requester)
+	requester := f.party("requester", selfParty(caller, req.Requester))
 	on := f.received(req.received, today)
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actRequestCompensationReview, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actRequestCompensationReview, partyID(requester), func(a *domain.Asset) error {
 		return a.RequestCompensationReview(cid, requester, on, today)
 	})
 	if err != nil {
@@ -220,7 +220,11 @@ func (s *Server) lodgeCompensationAppeal(w http.ResponseWriter, r *http.Request,
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actLodgeCompensationAppeal, func(a *domain.Asset) error {
+	claimantOf := func(a *domain.Asset) string {
+		c, _ := claimOf(a, cid)
+		return c.Claim.Claimant.ID
+	}
+	a, saved, err := s.updateFor(r, caller, actLodgeCompensationAppeal, claimantOf, func(a *domain.Asset) error {
 		return a.LodgeCompensationAppeal(cid, req.CaseNumber, on, req.TimeExtended, today)
 	})
 	if err != nil {

@@ -47,12 +47,12 @@ func (s *Server) receiveDisposalNotice(w http.ResponseWriter, r *http.Request, c
 	}
 	today := s.today()
 	var f fields
-	owner := f.party("owner", req.Owner)
+	owner := f.party("owner", selfParty(caller, req.Owner))
 	dn := domain.DisposalNotice{ID: s.NewID().String(), ReceivedOn: f.received(req.received, today)}
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actGiveDisposalNotice, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actGiveDisposalNotice, partyID(owner), func(a *domain.Asset) error {
 		dn.Owner = fillParty(a, owner)
 		return a.ReceiveDisposalNotice(dn, today)
 	})
@@ -135,6 +135,19 @@ func (s *Server) receiveBidderRequest(w http.ResponseWriter, r *http.Request, ca
 		return err
 	}
 	today := s.today()
+	if caller.Role == RoleCommunityGroup {
+		council := "" // the asset's, for the local connection of a group filled in from its record
+		if req.Group == nil {
+			if a, err := s.Assets.Load(r.Context(), mux.Vars(r)["id"]); err == nil {
+				council = a.Council()
+			}
+		}
+		group, err := s.selfBody(r.Context(), caller, req.Group, council)
+		if err != nil {
+			return err
+		}
+		req.Group = group
+	}
 	var f fields
 	if req.Group == nil {
 		f.add("group", "is required")
@@ -144,7 +157,7 @@ func (s *Server) receiveBidderRequest(w http.ResponseWriter, r *http.Request, ca
 		return err
 	}
 	br.Group = *req.Group
-	a, saved, err := s.update(r, caller, actRequestToBid, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actRequestToBid, func(*domain.Asset) string { return br.Group.ID }, func(a *domain.Asset) error {
 		return a.ReceiveBidderRequest(br, today)
 	})
 	if err != nil {
@@ -191,6 +204,13 @@ func (s *Server) submitBid(w http.ResponseWriter, r *http.Request, caller Caller
 		return err
 	}
 	today := s.today()
+	if caller.Role == RoleCommunityGroup {
+		bidder, err := s.selfBidder(r.Context(), caller, req.Bidder)
+		if err != nil {
+			return err
+		}
+		req.Bidder = bidder
+	}
 	var f fields
 	if req.Bidder == nil {
 		f.add("bidder", "is required")
@@ -201,7 +221,7 @@ func (s *Server) submitBid(w http.ResponseWriter, r *http.Request, caller Caller
 		return err
 	}
 	b.Bidder = *req.Bidder
-	a, saved, err := s.update(r, caller, actSubmitBid, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actSubmitBid, partyID(b.Bidder), func(a *domain.Asset) error {
 		return a.SubmitBid(b, today)
 	})
 	if err != nil {

@@ -65,6 +65,13 @@ func (s *Server) nominate(w http.ResponseWriter, r *http.Request, caller Caller)
 		return err
 	}
 	today := s.today()
+	if caller.Role == RoleCommunityGroup {
+		nominator, err := s.selfBody(r.Context(), caller, req.Nominator, council)
+		if err != nil {
+			return err
+		}
+		req.Nominator = nominator
+	}
 	var f fields
 	if !validCouncil(council) {
 		f.add("council", fmt.Sprintf("%q is not a council code such as E07000228 or local-authority:MDS", council))
@@ -101,7 +108,7 @@ func (s *Server) nominate(w http.ResponseWriter, r *http.Request, caller Caller)
 		err   error
 	)
 	if assetID == "" {
-		if err := authorize(caller, actNominate, council); err != nil {
+		if err := authorize(caller, actNominate, target{council: council, party: n.Nominator.ID}); err != nil {
 			return err
 		}
 		assetID = s.NewID().String()
@@ -117,7 +124,7 @@ func (s *Server) nominate(w http.ResponseWriter, r *http.Request, caller Caller)
 		if ierr != nil {
 			return ierr
 		}
-		a, saved, err = s.updateAsset(r, assetID, expected, caller, actNominate, func(x *domain.Asset) error {
+		a, saved, err = s.updateAsset(r, assetID, expected, caller, actNominate, func(*domain.Asset) string { return n.Nominator.ID }, func(x *domain.Asset) error {
 			return x.ReceiveNomination(n, today)
 		})
 	}

@@ -45,12 +45,12 @@ func (s *Server) requestReview(w http.ResponseWriter, r *http.Request, caller Ca
 	}
 	today := s.today()
 	var f fields
-	requester := f.party("requester", req.Requester)
+	requester := f.party("requester", selfParty(caller, req.Requester))
 	rr := domain.ReviewRequest{ID: s.NewID().String(), ReceivedOn: f.received(req.received, today), OralHearing: req.OralHearing}
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actRequestReview, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actRequestReview, partyID(requester), func(a *domain.Asset) error {
 		rr.Requester = fillParty(a, requester)
 		return a.RequestReview(rr, today)
 	})
@@ -182,13 +182,13 @@ func (s *Server) lodgeAppeal(w http.ResponseWriter, r *http.Request, caller Call
 	today := s.today()
 	var f fields
 	f.required("review_id", req.ReviewID)
-	appellant := f.party("appellant", req.Appellant)
+	appellant := f.party("appellant", selfParty(caller, req.Appellant))
 	ap := domain.Appeal{ID: s.NewID().String(), ReviewID: req.ReviewID, CaseNumber: req.CaseNumber,
 		LodgedOn: f.dateOr("lodged_on", req.LodgedOn, today), TimeExtended: req.TimeExtended}
 	if err := f.err(); err != nil {
 		return err
 	}
-	a, saved, err := s.update(r, caller, actLodgeAppeal, func(a *domain.Asset) error {
+	a, saved, err := s.updateFor(r, caller, actLodgeAppeal, partyID(appellant), func(a *domain.Asset) error {
 		ap.Appellant = fillParty(a, appellant)
 		return a.LodgeAppeal(ap, today)
 	})

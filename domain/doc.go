@@ -10,6 +10,10 @@
 // events fold into state through [Rebuild]. The business rules are summarised
 // at the top of asset.go and cited in every refusal.
 //
+// An [Organisation] (organisation.go) is a council, community group or owner:
+// the parties that act in the registry. People act for organisations. Its
+// events have their own codec (organisation_events.go).
+//
 // The statutory calendar (calendar.go) counts every period in civil days in
 // England, and the rules in force come from a [Regime] chosen by the date a
 // process started ([Regimes.RegimeFor]). The codec (codec.go) is the stored

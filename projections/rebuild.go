@@ -70,6 +70,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	sorter := &logSorter{budget: RebuildMemory}
 	defer sorter.close()
 	var end, done int64
+	orgs := map[string]bool{} // the organisations in the log (organisations.go)
 	for {
 		events, err := store.ReadAll(ctx, end, rebuildBatch)
 		if err != nil {
@@ -80,6 +81,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		}
 		for _, e := range events {
 			if _, ok := AssetID(e.Stream); !ok {
+				if org, ok := OrganisationStreamID(e.Stream); ok {
+					orgs[org] = true
+				}
 				continue
 			}
 			e.PrevHash, e.Hash = nil, nil
@@ -114,6 +118,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
+	}
+	if err := refreshOrganisations(ctx, store, db, orgs); err != nil {
+		return 0, err
 	}
 	if err := swap(ctx, db, suffix, end); err != nil {
 		return 0, err

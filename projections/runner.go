@@ -51,6 +51,9 @@ func (p *Projector) Migrate(ctx context.Context) error {
 		return err
 	}
 	return messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
+		if err := migrateOrganisations(ctx, tx); err != nil {
+			return err
+		}
 		exists, err := tableExists(ctx, tx, p.db.Dialect, tableAssets)
 		if err != nil || exists {
 			return err
@@ -66,6 +69,9 @@ func (p *Projector) Migrate(ctx context.Context) error {
 func (p *Projector) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Event) error {
 	id, ok := AssetID(e.Stream)
 	if !ok {
+		if org, ok := OrganisationStreamID(e.Stream); ok {
+			return p.handleOrganisation(ctx, tx, org)
+		}
 		return nil
 	}
 	shown, err := p.shownVersion(ctx, tx, id)

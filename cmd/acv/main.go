@@ -53,6 +53,9 @@ Usage:
   acv bench    [flags]   measure the store beside raw baselines (--events, --json FILE)
   acv poison list|replay the events a consumer of the log gave up on: list them,
                          or run them through their consumer again
+  acv token create|list|revoke
+                         API tokens: make one for an organisation and role (shown
+                         once), list them, revoke one
   acv help               show this text
 
 Every command takes the store flags below; 'acv COMMAND --help' lists its own.
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return rebuild(ctx, rest, getenv, stdout, stderr)
 	case "poison":
 		return poison(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return token(ctx, rest, getenv, stdout, stderr)
 	case "generate":
 		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "bench":

@@ -232,6 +232,22 @@ func TestServeDemoThenRebuild(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Its councils are registered organisations.
+	for {
+		resp, err := http.Get(base + "/v1/organisations?kind=council")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "Westminster City Council") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo's councils never reached the organisations: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)

@@ -73,24 +73,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	idem := api.NewSQLIdempotency(db.SQL, db.Dialect, api.SQLIdempotencyOptions{Log: log})
+	// API tokens live there too, as hashes.
+	if err := api.MigrateTokens(ctx, db.SQL, db.Dialect); err != nil {
+		return err
+	}
+	orgs := eventstore.NewOrganisations(store, uuid.New)
+	tokens := api.NewTokens(db.SQL, db.Dialect, orgs, api.TokenOptions{Now: time.Now})
+	if err := firstAdministrator(ctx, c.AdminToken, tokens, log, stderr); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	handler := api.New(api.Deps{
-		Store:       store,
-		Assets:      assets,
-		Reader:      &projections.Queries{DB: db},
-		Waiter:      progress,
-		Checkpoints: progress,
-		Now:         time.Now,
-		NewID:       uuid.New,
-		Log:         log,
-		AdminToken:  c.AdminToken,
-		Limits:      limits,
-		Idempotency: idem,
-		Webhooks:    n.webhooks,
+		Store:         store,
+		Assets:        assets,
+		Reader:        &projections.Queries{DB: db},
+		Waiter:        progress,
+		Checkpoints:   progress,
+		Now:           time.Now,
+		NewID:         uuid.New,
+		Log:           log,
+		AdminToken:    c.AdminToken,
+		Tokens:        tokens,
+		Organisations: orgs,
+		Limits:        limits,
+		Idempotency:   idem,
+		Webhooks:      n.webhooks,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -131,6 +142,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// firstAdministrator makes sure an administrator can act: when none is
+// configured (ACV_ADMIN_TOKEN) and the store holds no active administrator
+// token, it makes one and prints it, once, to stderr. Nodes starting
+// together make one between them.
+func firstAdministrator(ctx context.Context, configured string, tokens *api.Tokens, log *slog.Logger, stderr io.Writer) error {
+	if configured != "" {
+		return nil
+	}
+	t, bearer, err := tokens.EnsureAdministrator(ctx, "first start", eventstore.Actor{Org: api.RegistryOrg, Role: "system", TokenID: "first-start"})
+	if err != nil {
+		return fmt.Errorf("first administrator token: %w", err)
+	}
+	if bearer == "" {
+		return nil
+	}
+	log.Warn("no administrator token existed: made one and printed it to stderr once", "token_id", t.ID, "expires_at", t.ExpiresAt)
+	fmt.Fprintf(stderr, "acv: first start: the administrator token (shown once; expires %s):\n%s\n", t.ExpiresAt.Format(time.RFC3339), bearer)
+	return nil
+}
+
 func envOr(getenv func(string) string, key, def string) string {
 	if v := getenv(key); v != "" {
 		return v
@@ -161,6 +192,18 @@ func seedDemo(ctx context.Context, store eventstore.Store, assets *eventstore.As
 	}
 	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
 		return err
+	}
+	orgs := eventstore.NewOrganisations(store, uuid.New)
+	for _, c := range []struct{ code, name string }{
+		{demo.MidSussex, "Mid Sussex District Council"},
+		{demo.Westminster, "Westminster City Council"},
+		{demo.Stockport, "Stockport Metropolitan Borough Council"},
+	} {
+		if _, err := orgs.Create(ctx, c.code, func(o *domain.Organisation) error {
+			return o.Register(domain.KindCouncil, domain.OrganisationDetails{Name: c.name}, time.Now())
+		}); err != nil {
+			return fmt.Errorf("demo: register %s: %w", c.code, err)
+		}
 	}
 	log.Info("demo: seeded three councils and a dozen assets")
 	return nil
