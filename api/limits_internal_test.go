@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -76,5 +78,37 @@ func TestLimiterForgetsFullBuckets(t *testing.T) {
 	}
 	if ok, wait := l.allow("k"); ok || wait != time.Second {
 		t.Errorf("second write at once = %v, wait %v; want refused, 1s", ok, wait)
+	}
+}
+
+// TestLimitWritesKeysByTokenAndAddress: each token has its own bucket, and
+// reads spend nothing.
+func TestLimitWritesKeysByTokenAndAddress(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := New(Deps{Now: func() time.Time { return now }, Limits: WriteLimits{PerToken: Rate{PerSecond: 1, Burst: 1}}})
+	h := s.limitWrites(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	send := func(method, token string) int {
+		r := httptest.NewRequest(method, "/v1/assets/x/bids", nil)
+		if token != "" {
+			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, authState{caller: Caller{Role: RoleCommunityGroup, Org: "org-" + token, TokenID: token}}))
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, tt := range []struct {
+		method, token string
+		want          int
+	}{
+		{http.MethodPost, "a", http.StatusNoContent},
+		{http.MethodPost, "a", http.StatusTooManyRequests},
+		{http.MethodPatch, "a", http.StatusTooManyRequests},
+		{http.MethodPost, "b", http.StatusNoContent},
+		{http.MethodGet, "a", http.StatusNoContent},
+		{http.MethodPost, "", http.StatusNoContent}, // the public has no token bucket (its address limit is off here)
+	} {
+		if got := send(tt.method, tt.token); got != tt.want {
+			t.Errorf("%s as token %q = %d, want %d", tt.method, tt.token, got, tt.want)
+		}
 	}
 }
