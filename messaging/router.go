@@ -130,9 +130,11 @@ func (r *Router) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("messaging: %w", err)
 	}
-	// The first middleware is the outermost: an event the retries could
-	// not handle goes to the poison queue, and the consumer moves on.
+	// The first middleware is the outermost: the transaction is held for
+	// the whole chain (guard.go); an event the retries could not handle
+	// goes to the poison queue, and the consumer moves on.
 	router.AddMiddleware(
+		holdTx,
 		poison,
 		middleware.Retry{MaxRetries: r.cfg.Retries, InitialInterval: r.cfg.RetryInterval, MaxInterval: 5 * time.Second,
 			Multiplier: 2, RandomizationFactor: 0.2, Logger: wlog}.Middleware,
@@ -155,7 +157,7 @@ func (r *Router) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.listen(wakeups) }()
 		noDeadline := time.Duration(0)
-		sub, err := wsql.NewSubscriber(r.cfg.Source.Beginner, wsql.SubscriberConfig{
+		sub, err := wsql.NewSubscriber(guardedBeginner{r.cfg.Source.Beginner}, wsql.SubscriberConfig{
 			ConsumerGroup:  name,
 			SchemaAdapter:  r.cfg.Source.Schema,
 			OffsetsAdapter: r.cfg.Source.Offsets,
