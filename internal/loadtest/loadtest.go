@@ -35,7 +35,8 @@ func (r Result) String() string {
 // maxRequests bounds a run whatever its duration.
 const maxRequests = 5_000_000
 
-// Run sends GET target from conns concurrent connections for d. It fails
+// Run sends GET target from conns concurrent connections for d; the
+// requests in flight when d has passed are let finish. It fails
 // for a target that is not on the loopback interface.
 func Run(ctx context.Context, target string, conns int, d time.Duration) (Result, error) {
 	u, err := url.Parse(target)
@@ -47,8 +48,12 @@ func Run(ctx context.Context, target string, conns int, d time.Duration) (Result
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	defer client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	// Each connection starts requests until d has passed and lets the one
+	// in flight finish: a request is never cut off by the deadline, so a
+	// slow target (a busy machine, an uncached query) still gives at least
+	// one latency per connection instead of none, and the tail is not
+	// trimmed off the percentiles.
+	deadline := time.Now().Add(d)
 
 	var (
 		mu        sync.Mutex
@@ -64,7 +69,7 @@ func Run(ctx context.Context, target string, conns int, d time.Duration) (Result
 			defer wg.Done()
 			var mine []time.Duration
 			bad := 0
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
 				if sent.Add(1) > maxRequests {
 					return
 				}

@@ -29,3 +29,16 @@ func TestRunCountsAndRefusesOtherHosts(t *testing.T) {
 		t.Error("Run accepted a non-loopback address")
 	}
 }
+
+// TestRunLetsTheLastRequestsFinish: a target slower than the run still
+// gives a latency per connection; the deadline does not cut requests off.
+func TestRunLetsTheLastRequestsFinish(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+	}))
+	defer srv.Close()
+	r, err := loadtest.Run(context.Background(), srv.URL+"/slow", 3, 10*time.Millisecond)
+	if err != nil || r.Errors != 0 || r.Requests != 3 || r.P50 < 100*time.Millisecond {
+		t.Fatalf("Run = %+v, %v; want 3 requests of at least 100ms, no errors", r, err)
+	}
+}
