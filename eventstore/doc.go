@@ -3,7 +3,8 @@
 // per-stream hash chain, and subscriptions that catch up from a position and
 // then follow new events.
 //
-// It imports only the standard library, github.com/google/uuid and domain.
+// It imports only the standard library, github.com/google/uuid, domain and
+// personal (the rules of what is personal data, which it seals).
 // The two backends live beside it, in eventstore/postgres (pgx/v5) and
 // eventstore/sqlite (modernc.org/sqlite, no cgo); eventstore/eventstoretest
 // is the conformance suite both must pass.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/google/uuid"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -159,6 +160,7 @@ func (s *Store) AppendHook(ctx context.Context, stream string, expected eventsto
 
 // querier is what appends need of the write pool or a transaction.
 type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -192,6 +194,48 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
 	if err != nil {
 		return nil, err
+	}
+	if hasKeys(prepared) {
+		if db, ok := q.(*sql.DB); ok { // the keys commit with the events, or neither does
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: begin: %w", stream, err)
+			}
+			defer tx.Rollback()
+			positions, err := s.insertAll(ctx, tx, stream, expected, prepared)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Commit(); err != nil {
+				return nil, fmt.Errorf("append to %s: commit: %w", stream, err)
+			}
+			return positions, nil
+		}
+	}
+	return s.insertAll(ctx, q, stream, expected, prepared)
+}
+
+// hasKeys reports whether any of ps holds personal data.
+func hasKeys(ps []eventstore.Prepared) bool {
+	for _, p := range ps {
+		if len(p.Keys) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// insertAll writes the data keys of prepared and then its rows, through q
+// (a transaction when there are keys).
+func (s *Store) insertAll(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, prepared []eventstore.Prepared) ([]int64, error) {
+	for _, p := range prepared {
+		for _, k := range p.Keys {
+			if _, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key,
+				p.RecordedAt.UnixMicro()); err != nil {
+				return nil, fmt.Errorf("append to %s: insert data key: %w", stream, err)
+			}
+		}
 	}
 	positions := make([]int64, 0, len(prepared))
 	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
@@ -338,7 +382,61 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keys is the [eventstore.KeyLookup] of the store's readers: one query per
+// page or stream read, never cached, so an erased key stops opening its
+// values at once.
+func (s *Store) keys(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+	out := make(map[uuid.UUID][]byte, len(ids))
+	for chunk := range slices.Chunk(ids, 500) { // under SQLite's limit of bound parameters
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		b.WriteString(`SELECT key_id, key FROM personal_keys WHERE key_id IN (`)
+		for i, id := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			args[i] = id.String()
+		}
+		b.WriteByte(')')
+		if err := s.readKeys(ctx, b.String(), args, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) readKeys(ctx context.Context, q string, args []any, out map[uuid.UUID][]byte) error {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id  string
+			key []byte
+		)
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
+		}
+		kid, err := uuid.Parse(id)
+		if err != nil {
+			return fmt.Errorf("data key id %q: %w", id, err)
+		}
+		out[kid] = key
+	}
+	return rows.Err()
 }
 
 // Covers implements [eventstore.Store.Covers]: on SQLite the global order
