@@ -86,7 +86,7 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 }
 
 // keyList is the SQL of the data keys of the event in the row alias names,
-// as [eventstore.ParseKeyList] reads them: ” when it has none.
+// as [eventstore.ParseKeyList] reads them: the empty string when it has none.
 func keyList(alias string) string {
 	return `COALESCE((SELECT string_agg(k.key_id::text || ':' || encode(k.key, 'hex'), ',')
 		FROM personal_keys k WHERE k.event_id = ` + alias + `.event_id), '')`
