@@ -79,9 +79,9 @@ func TestSealHidesPersonalDataAndOpensToThePlaintext(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"party:p-nominator": {"/nominator/id", "/nominator/name"},
-		"party:p-owner":     {"/owner/id", "/owner/name", "/owner/address"},
-		"nomination:n1":     {"/evidence", "/local_extras"},
+		"party:p-nominator":                     {"/nominator/id", "/nominator/name"},
+		"party:p-owner":                         {"/owner/id", "/owner/name", "/owner/address"},
+		"nomination:n1":                         {"/evidence", "/local_extras"},
 		"event:" + p.ID.String() + "/interests": {"/interests"},
 		"event:" + p.ID.String() + "/occupants": {"/occupants"},
 	}
