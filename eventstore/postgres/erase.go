@@ -42,7 +42,8 @@ func (s *Store) Subjects(ctx context.Context, stream string) ([]eventstore.Subje
 	return out, safe(rows.Err())
 }
 
-// Erase implements [eventstore.Eraser.Erase]. After the transaction it
+// Erase implements [eventstore.Eraser.Erase]. It returns a zero Erasure
+// with an error when nothing was erased. After the transaction it
 // runs VACUUM on personal_keys, so the deleted rows' space (and the key
 // bytes in it) is reclaimed as soon as no older snapshot needs it; a
 // failed VACUUM is returned after the erasure, which stands.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/google/uuid"
@@ -43,7 +44,9 @@ func (s *Store) Subjects(ctx context.Context, stream string) ([]eventstore.Subje
 	return out, rows.Err()
 }
 
-// Erase implements [eventstore.Eraser.Erase]. The keys are deleted with
+// Erase implements [eventstore.Eraser.Erase]. It returns a zero Erasure
+// with an error when nothing was erased, and the Erasure with an error
+// when only the clean-up after the commit failed. The keys are deleted with
 // PRAGMA secure_delete on, so SQLite overwrites their bytes with zeros
 // instead of leaving them in free pages, and the WAL, which held the
 // pages as they were, is checkpointed and truncated afterwards.
@@ -61,7 +64,7 @@ func (s *Store) Erase(ctx context.Context, subjects []string) (er eventstore.Era
 			err = errors.Join(err, fmt.Errorf("erase: reset secure_delete: %w", perr))
 		}
 	}()
-	er = eventstore.Erasure{At: s.now().UTC(), Subjects: subjects}
+	done := eventstore.Erasure{At: s.now().UTC().Truncate(time.Microsecond), Subjects: subjects}
 	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE
 	if err != nil {
 		return er, fmt.Errorf("erase: begin: %w", err)
@@ -77,17 +80,18 @@ func (s *Store) Erase(ctx context.Context, subjects []string) (er eventstore.Era
 		streams = slices.Compact(streams)
 		listed, _ := json.Marshal(streams)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO erasures (erased_at, subject_kind, subject_sha256, keys_destroyed, streams)
-			VALUES (?, ?, ?, ?, ?)`, er.At.UnixMicro(), eventstore.SubjectKind(subject), eventstore.SubjectDigest(subject),
+			VALUES (?, ?, ?, ?, ?)`, done.At.UnixMicro(), eventstore.SubjectKind(subject), eventstore.SubjectDigest(subject),
 			destroyed, string(listed)); err != nil {
 			return er, fmt.Errorf("erase: record: %w", err)
 		}
-		er.Keys += int64(destroyed)
-		er.Streams = append(er.Streams, streams...)
+		done.Keys += int64(destroyed)
+		done.Streams = append(done.Streams, streams...)
 	}
 	if err := tx.Commit(); err != nil {
 		return er, fmt.Errorf("erase: commit: %w", err)
 	}
-	slices.Sort(er.Streams)
+	slices.Sort(done.Streams)
+	er = done
 	er.Streams = slices.Compact(er.Streams)
 	if _, err := conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return er, fmt.Errorf("erase: the keys are deleted, but the WAL checkpoint failed: %w", err)
