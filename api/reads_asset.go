@@ -197,8 +197,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if len(stored) == 0 {
 		return notFoundOr(domain.ErrNotFound, "asset", id)
 	}
+	council, err := councilOf(stored)
+	if err != nil {
+		return err
+	}
 	var rd *redactor
-	if !seesPersonalData(CallerFrom(r.Context())) {
+	if !seesPersonalData(CallerFrom(r.Context()), council) {
 		rd = newRedactor(stored)
 	}
 	out := eventPage{AssetID: id, Items: []eventView{}}
