@@ -35,7 +35,9 @@ type Post func(path string, body map[string]any) map[string]any
 
 // Seeded is what [Seed] made.
 type Seeded struct {
-	AssetID, NominationID string
+	AssetID, NominationID, ReviewID string
+	// Events is how many events the seed appended to the asset's stream.
+	Events int
 }
 
 type obj = map[string]any
@@ -77,13 +79,15 @@ func Seed(t testing.TB, today domain.Date, post Post) Seeded {
 		"kind": "listing", "subject": s.NominationID, "method": "post", "given_on": given.String(),
 		"recipients": []obj{{"role": "owner", "party": owner}},
 	})
-	post("/v1/assets/"+s.AssetID+"/reviews", obj{
+	review := post("/v1/assets/"+s.AssetID+"/reviews", obj{
 		"requester": owner, "received_on": given.AddDays(10).String(), "oral_hearing": false,
 	})
+	s.ReviewID = str(t, review, "review_id")
 	post("/v1/assets/"+s.AssetID+"/compensation-claims", obj{
 		"claimant": owner, "loss_incurred_on": today.AddDays(-20).String(), "received_on": today.AddDays(-10).String(),
 		"parts": []obj{{"description": "Delay to the sale", "amount_pence": 500000}}, "evidence": "Invoices from Quarrendon",
 	})
+	s.Events = 5
 	return s
 }
 
