@@ -132,7 +132,9 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
 
 // eventView is one raw event as the API shows it. Hashes are hex. Redacted
 // lists, as JSON pointers into the event, what was removed because it is
-// personal data; a redacted event's hash no longer matches its data.
+// personal data. The hash is over the event as stored, with its personal
+// data sealed: the data shown (opened, or redacted) does not hash to it;
+// /verify checks the stored form.
 type eventView struct {
 	ID         uuid.UUID       `json:"id"`
 	Stream     string          `json:"stream"`
