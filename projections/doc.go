@@ -3,6 +3,5 @@
 // events in the log, and can rebuild every one of them from position 0.
 //
 // It imports domain, eventstore, messaging and personal (the rules of
-// what is personal data, which the Redactor removes from public events). The read models arrive with the
-// registers-and-API work; this package holds their contract until then.
+// what is personal data, which the Redactor removes from public events).
 package projections
