@@ -155,7 +155,9 @@ func (w *walker) value(v any, path string, rule partyRule) {
 	switch v := v.(type) {
 	case []any:
 		for i, e := range v {
-			w.value(e, path+"/"+strconv.Itoa(i), rule)
+			if container(e) {
+				w.value(e, path+"/"+strconv.Itoa(i), rule)
+			}
 		}
 	case map[string]any:
 		switch {
@@ -173,7 +175,8 @@ func (w *walker) value(v any, path string, rule partyRule) {
 			w.fields(v, path, bodyFields)
 			visited = bodyFields
 		}
-		keys := make([]string, 0, len(v))
+		var held [16]string // most objects have fewer keys: no allocation
+		keys := held[:0]
 		for k := range v {
 			if !slices.Contains(visited, k) {
 				keys = append(keys, k)
@@ -181,8 +184,8 @@ func (w *walker) value(v any, path string, rule partyRule) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			p := path + "/" + PointerEscape(k)
 			if Whole(k) {
+				p := path + "/" + PointerEscape(k)
 				f := Field{Parent: v, Key: k, Pointer: p, Scope: p}
 				if w.nomination != "" && nominationKey(k) {
 					f.Subject = NominationSubject(w.nomination)
@@ -190,9 +193,20 @@ func (w *walker) value(v any, path string, rule partyRule) {
 				w.visit(f)
 				continue
 			}
-			w.value(v[k], p, partyRuleOf(k))
+			if container(v[k]) { // a scalar holds nothing to find
+				w.value(v[k], path+"/"+PointerEscape(k), partyRuleOf(k))
+			}
 		}
 	}
+}
+
+// container reports whether v is a JSON object or array.
+func container(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
 }
 
 // fields visits the named fields of party or body m found at path, all
@@ -232,5 +246,8 @@ func hasKey(m map[string]any, k string) bool {
 
 // PointerEscape escapes a key for a JSON pointer (RFC 6901).
 func PointerEscape(k string) string {
+	if !strings.ContainsAny(k, "~/") {
+		return k
+	}
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
 }
