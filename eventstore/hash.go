@@ -2,10 +2,12 @@ package eventstore
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"sort"
 	"strings"
@@ -171,6 +173,17 @@ type Prepared struct {
 // stream). recordedAt is truncated to microseconds, the precision both
 // backends store. Backends call it inside Append.
 func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.Time, events []NewEvent) ([]Prepared, error) {
+	return PrepareWithRandom(nil, stream, prevVersion, prevHash, recordedAt, events)
+}
+
+// PrepareWithRandom is [Prepare] with the source of the data keys, key ids
+// and nonces that seal personal data (see [DataKey]); nil is crypto/rand.
+// Backends take it from their options so that tests can store the same
+// bytes twice.
+func PrepareWithRandom(random io.Reader, stream string, prevVersion int64, prevHash []byte, recordedAt time.Time, events []NewEvent) ([]Prepared, error) {
+	if random == nil {
+		random = rand.Reader
+	}
 	if stream == "" {
 		return nil, fmt.Errorf("%w: empty stream name", ErrInvalidEvent)
 	}
@@ -188,7 +201,7 @@ func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.
 		if e.Type == "" {
 			return nil, fmt.Errorf("%w: event %s has no type", ErrInvalidEvent, e.ID)
 		}
-		data, keys, err := sealedCanonical(e.ID, e.Data)
+		data, keys, err := sealedCanonical(random, e.ID, e.Data)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +217,7 @@ func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.
 // sealedCanonical decodes the data of event id once, seals its personal
 // data (see [DataKey]) and returns the canonical encoding that is stored
 // and hashed, with the keys that seal it.
-func sealedCanonical(id uuid.UUID, raw []byte) ([]byte, []DataKey, error) {
+func sealedCanonical(random io.Reader, id uuid.UUID, raw []byte) ([]byte, []DataKey, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -217,7 +230,7 @@ func sealedCanonical(id uuid.UUID, raw []byte) ([]byte, []DataKey, error) {
 	if hasSealedKey(v) { // not only a byte search: a key may be written with escapes
 		return nil, nil, fmt.Errorf("%w: event %s data uses the reserved key %q", ErrInvalidEvent, id, SealedKey)
 	}
-	keys, err := sealData(v, id)
+	keys, err := sealData(random, v, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seal event %s: %w", id, err)
 	}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,8 +85,9 @@ func (k DataKey) FieldsJSON() string {
 
 // sealData replaces the personal fields of v, the decoded data of event
 // id, by sealed values and returns the keys that seal them, one per
-// subject, in the order the subjects were met.
-func sealData(v any, id uuid.UUID) ([]DataKey, error) {
+// subject, in the order the subjects were met. Keys, key ids and nonces
+// are read from random.
+func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
 	var (
 		keys  []DataKey
 		index map[string]int
@@ -106,14 +107,20 @@ func sealData(v any, id uuid.UUID) ([]DataKey, error) {
 				index = make(map[string]int)
 			}
 			key := make([]byte, KeySize)
-			rand.Read(key) // never fails (crypto/rand)
+			if _, err = io.ReadFull(random, key); err != nil {
+				return
+			}
+			var kid uuid.UUID
+			if kid, err = uuid.NewRandomFromReader(random); err != nil {
+				return
+			}
 			i = len(keys)
 			index[subject] = i
-			keys = append(keys, DataKey{ID: uuid.New(), Subject: subject, EventID: id, Key: key})
+			keys = append(keys, DataKey{ID: kid, Subject: subject, EventID: id, Key: key})
 		}
 		k := &keys[i]
 		var sealed string
-		if sealed, err = sealValue(k.Key, k.ID, id, f.Pointer, f.Parent[f.Key]); err == nil {
+		if sealed, err = sealValue(random, k.Key, k.ID, id, f.Pointer, f.Parent[f.Key]); err == nil {
 			f.Parent[f.Key] = map[string]any{SealedKey: sealed}
 			k.Fields = append(k.Fields, f.Pointer)
 		}
@@ -122,7 +129,7 @@ func sealData(v any, id uuid.UUID) ([]DataKey, error) {
 }
 
 // sealValue seals one JSON value found at pointer in event id.
-func sealValue(key []byte, keyID, id uuid.UUID, pointer string, v any) (string, error) {
+func sealValue(random io.Reader, key []byte, keyID, id uuid.UUID, pointer string, v any) (string, error) {
 	var plain bytes.Buffer
 	if err := writeCanonical(&plain, v); err != nil {
 		return "", err
@@ -136,7 +143,9 @@ func sealValue(key []byte, keyID, id uuid.UUID, pointer string, v any) (string, 
 		return "", err
 	}
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+plain.Len()+aead.Overhead())
-	rand.Read(nonce)
+	if _, err := io.ReadFull(random, nonce); err != nil {
+		return "", err
+	}
 	sealed := aead.Seal(nonce, nonce, plain.Bytes(), additionalData(id, pointer, kind))
 	return sealVersion + "." + keyID.String() + "." + kind + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -33,6 +34,10 @@ const migrationLock int64 = 0x6163762d6d6967
 type Options struct {
 	// Now returns the current time; it stamps recorded_at. Default time.Now.
 	Now func() time.Time
+	// Random is the source of the keys, key ids and nonces that seal
+	// personal data; it must be safe for concurrent use. Default
+	// crypto/rand; tests make it deterministic.
+	Random io.Reader
 	// Logger receives background errors (the listener reconnecting). Default: discard.
 	Logger *slog.Logger
 	// MaxConns caps the pool; default pgxpool's (the number of CPUs, at least 4).
@@ -50,6 +55,7 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
+	random io.Reader // nil: crypto/rand
 	log    *slog.Logger
 	signal eventstore.Signal
 	heads  headCache
@@ -84,7 +90,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("postgres: connect: %w", safe(err))
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	s := &Store{pool: pool, now: opts.Now, log: opts.Logger, poke: make(chan struct{}, 1), cancel: cancel}
+	s := &Store{pool: pool, now: opts.Now, random: opts.Random, log: opts.Logger, poke: make(chan struct{}, 1), cancel: cancel}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -225,7 +231,7 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	if err != nil {
 		return nil, none, err
 	}
-	prepared, err := eventstore.Prepare(stream, prevVersion, prevHash, s.now(), events)
+	prepared, err := eventstore.PrepareWithRandom(s.random, stream, prevVersion, prevHash, s.now(), events)
 	if err != nil {
 		return nil, none, err
 	}

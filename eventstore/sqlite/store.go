@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +27,10 @@ var migrationFiles embed.FS
 type Options struct {
 	// Now returns the current time; it stamps recorded_at.
 	Now func() time.Time
+	// Random is the source of the keys, key ids and nonces that seal
+	// personal data; it must be safe for concurrent use. Default
+	// crypto/rand; tests make it deterministic.
+	Random io.Reader
 }
 
 // Store is the SQLite event log. It is safe for concurrent use.
@@ -33,6 +38,7 @@ type Store struct {
 	write  *sql.DB // one connection: SQLite's single writer
 	read   *sql.DB
 	now    func() time.Time
+	random io.Reader // nil: crypto/rand
 	signal eventstore.Signal
 }
 
@@ -60,7 +66,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
-	s := &Store{write: write, read: read, now: opts.Now}
+	s := &Store{write: write, read: read, now: opts.Now, random: opts.Random}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -191,7 +197,7 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	if err != nil {
 		return nil, err
 	}
-	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
+	prepared, err := eventstore.PrepareWithRandom(s.random, stream, version, prevHash, s.now(), events)
 	if err != nil {
 		return nil, err
 	}
