@@ -207,7 +207,9 @@ func testEraseSubjects(t *testing.T, backend string) {
 	if err := run(ctx, []string{"verify"}, s.getenv, &verified, io.Discard); err != nil {
 		t.Errorf("verify after erasure: %v\n%s", err, verified.String())
 	}
-	s.send(http.MethodGet, "/v1/assets/"+id+"/verify", nil, http.StatusOK)
+	if v := s.send(http.MethodGet, "/v1/assets/"+id+"/verify", nil, http.StatusOK); v["ok"] != true {
+		t.Errorf("/v1/assets/%s/verify after erasure: %v", id, v)
+	}
 	got := s.send(http.MethodPost, "/v1/assets/"+id+"/reviews/"+seeded.ReviewID+"/decision", map[string]any{
 		"outcome": "upheld", "reasons": "The listing stands.", "decided_on": today.String()}, http.StatusCreated)
 	last = int64(got["position"].(float64))
