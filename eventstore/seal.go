@@ -93,14 +93,9 @@ func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
 		index map[string]int
 		err   error
 	)
-	personal.Walk(v, nil, func(f personal.Field) {
-		if err != nil {
-			return
-		}
-		subject := f.Subject
-		if subject == "" {
-			subject = personal.EventSubject(id.String(), f.Scope)
-		}
+	// seal replaces parent[key] (or parent[index] for a list), found at
+	// pointer, by its sealed value under subject's key for this event.
+	seal := func(subject, pointer string, get func() any, set func(any)) {
 		i, ok := index[subject]
 		if !ok {
 			if index == nil {
@@ -120,10 +115,36 @@ func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
 		}
 		k := &keys[i]
 		var sealed string
-		if sealed, err = sealValue(random, k.Key, k.ID, id, f.Pointer, f.Parent[f.Key]); err == nil {
-			f.Parent[f.Key] = map[string]any{SealedKey: sealed}
-			k.Fields = append(k.Fields, f.Pointer)
+		if sealed, err = sealValue(random, k.Key, k.ID, id, pointer, get()); err == nil {
+			set(map[string]any{SealedKey: sealed})
+			k.Fields = append(k.Fields, pointer)
 		}
+	}
+	personal.Walk(v, nil, func(f personal.Field) {
+		if err != nil {
+			return
+		}
+		// A list of people (occupants, interests) is sealed element by
+		// element, each under its person's subject when it names one.
+		if list, ok := f.Parent[f.Key].([]any); ok && f.Subject == "" && len(list) > 0 {
+			for i := range list {
+				if err != nil {
+					return
+				}
+				pointer := f.Pointer + "/" + strconv.Itoa(i)
+				subject := personal.ElementSubject(f.Key, list[i])
+				if subject == "" {
+					subject = personal.EventSubject(id.String(), pointer)
+				}
+				seal(subject, pointer, func() any { return list[i] }, func(x any) { list[i] = x })
+			}
+			return
+		}
+		subject := f.Subject
+		if subject == "" {
+			subject = personal.EventSubject(id.String(), f.Scope)
+		}
+		seal(subject, f.Pointer, func() any { return f.Parent[f.Key] }, func(x any) { f.Parent[f.Key] = x })
 	})
 	return keys, err
 }

@@ -103,6 +103,30 @@ func NominationSubject(id string) string { return "nomination:" + id }
 // per event and JSON pointer, "event:<event id><pointer>".
 func EventSubject(eventID, pointer string) string { return "event:" + eventID + pointer }
 
+// ElementSubject is the data subject of one element of a list that is
+// personal whole (rule 1) when the element names its person: an occupant
+// (a party) or an interest (whose holder is a party) with an id is
+// [PartySubject] of that id, so that erasing a party reaches it in lists
+// too. It returns "" for anything else; a caller seals such an element
+// under [EventSubject] of its own pointer.
+func ElementSubject(key string, elem any) string {
+	m, ok := elem.(map[string]any)
+	if !ok {
+		return ""
+	}
+	switch key {
+	case "occupants":
+	case "interests":
+		m, _ = m["holder"].(map[string]any)
+	default:
+		return ""
+	}
+	if id, _ := m["id"].(string); id != "" {
+		return PartySubject(id)
+	}
+	return ""
+}
+
 // Field is one personal field that [Walk] found.
 type Field struct {
 	// Parent is the object that holds the field and Key its key: a visitor

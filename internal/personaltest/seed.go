@@ -16,6 +16,10 @@ const OtherCouncil = "E09000033"
 // owner's data subject.
 const OwnerID = "owner-qzx-ottoline"
 
+// PartyIDs are the ids of the seeded people: their subjects are
+// "party:" + id, which the key table names until they are erased.
+var PartyIDs = []string{OwnerID, "occupier-qzx", "holder-qzx"}
+
 // Secrets are the personal data the seed writes: names, addresses, ids of
 // people, contact details, electors and evidence. None of them may appear
 // in a public answer, and none anywhere once erased.
