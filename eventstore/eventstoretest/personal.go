@@ -2,6 +2,7 @@ package eventstoretest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,14 @@ func testPersonalData(t *testing.T, b Backend) {
 			"contact": "ada@example.org", "occupants": []any{map[string]any{"name": "Ben Quorn"}}}),
 	}
 	positions := mustAppend(t, s, st, eventstore.NoStream, batch)
+	// A failed append stores no keys: they commit with the events or not at all.
+	lost := newEvent("test.owner-recorded.v1", map[string]any{"owner": map[string]any{"id": "p-lost", "name": "Lost Person"}})
+	if _, err := s.Append(ctx, st, eventstore.NoStream, []eventstore.NewEvent{lost}); !errors.Is(err, eventstore.ErrConflict) {
+		t.Fatalf("append at a stale version = %v, want a conflict", err)
+	}
+	if er, err := eraser.Erase(ctx, []string{"party:p-lost"}); err != nil || er.Keys != 0 {
+		t.Errorf("keys of a failed append: Erase = %+v, %v; want none", er, err)
+	}
 	if again, err := s.Append(ctx, st, eventstore.NoStream, batch); err != nil || !slices.Equal(again, positions) {
 		t.Errorf("re-append of sealed events = %v, %v; want the same positions %v", again, err, positions)
 	}
