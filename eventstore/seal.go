@@ -115,7 +115,7 @@ func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
 		}
 		k := &keys[i]
 		var sealed string
-		if sealed, err = sealValue(random, k.Key, k.ID, id, pointer, get()); err == nil {
+		if sealed, err = sealValue(random, k.Key, k.ID, id, get()); err == nil {
 			set(map[string]any{SealedKey: sealed})
 			k.Fields = append(k.Fields, pointer)
 		}
@@ -150,7 +150,7 @@ func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
 }
 
 // sealValue seals one JSON value found at pointer in event id.
-func sealValue(random io.Reader, key []byte, keyID, id uuid.UUID, pointer string, v any) (string, error) {
+func sealValue(random io.Reader, key []byte, keyID, id uuid.UUID, v any) (string, error) {
 	var plain bytes.Buffer
 	if err := writeCanonical(&plain, v); err != nil {
 		return "", err
@@ -167,7 +167,7 @@ func sealValue(random io.Reader, key []byte, keyID, id uuid.UUID, pointer string
 	if _, err := io.ReadFull(random, nonce); err != nil {
 		return "", err
 	}
-	sealed := aead.Seal(nonce, nonce, plain.Bytes(), additionalData(id, pointer, kind))
+	sealed := aead.Seal(nonce, nonce, plain.Bytes(), additionalData(id, kind))
 	return sealVersion + "." + keyID.String() + "." + kind + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
@@ -179,9 +179,12 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// additionalData binds a sealed value to its event, field and kind.
-func additionalData(id uuid.UUID, pointer, kind string) []byte {
-	return []byte("acv-sealed-v1\x00" + id.String() + "\x00" + pointer + "\x00" + kind)
+// additionalData binds a sealed value to its event and kind. (Not to its
+// field: opening splices bytes without knowing where it is, and a value
+// moved within its event changes the stored bytes, which the hash chain
+// catches.)
+func additionalData(id uuid.UUID, kind string) []byte {
+	return []byte("acv-sealed-v1\x00" + id.String() + "\x00" + kind)
 }
 
 // envelope is a parsed sealed value.
@@ -215,15 +218,6 @@ var sealedMarker = []byte(`"` + SealedKey + `"`)
 // nothing.
 func Sealed(data []byte) bool { return bytes.Contains(data, sealedMarker) }
 
-// sealedString returns the sealed value m stands for, if it is one.
-func sealedString(m map[string]any) (string, bool) {
-	if len(m) != 1 {
-		return "", false
-	}
-	s, ok := m[SealedKey].(string)
-	return s, ok
-}
-
 // hasSealedKey reports whether any object in v has the key SealedKey.
 func hasSealedKey(v any) bool {
 	switch v := v.(type) {
@@ -242,144 +236,132 @@ func hasSealedKey(v any) bool {
 	return false
 }
 
-// sealedValue is one sealed value of a decoded event.
-type sealedValue struct {
-	parent  any    // map[string]any or []any
-	key     string // in a map parent
-	index   int    // in a slice parent
-	pointer string
-	env     envelope
+// sealedSpan is one sealed value in stored JSON: the bytes of its object,
+// data[start:end], and its envelope.
+type sealedSpan struct {
+	start, end int
+	env        envelope
 }
 
-// findSealed lists the sealed values of v, found at path.
-func findSealed(v any, path string, out *[]sealedValue) error {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			p := path + "/" + personal.PointerEscape(k)
-			if m, ok := e.(map[string]any); ok {
-				if s, ok := sealedString(m); ok {
-					env, err := parseEnvelope(s)
-					if err != nil {
-						return fmt.Errorf("at %s: %w", p, err)
-					}
-					*out = append(*out, sealedValue{parent: v, key: k, pointer: p, env: env})
-					continue
-				}
-			}
-			if err := findSealed(e, p, out); err != nil {
-				return err
-			}
+// findSpans lists the sealed values in stored JSON without decoding it: an
+// object whose only member is "$sealed" and a string, as the store writes
+// it (canonical, or as PostgreSQL's jsonb prints it, with spaces). Appends
+// refuse the key anywhere else, so the pattern cannot occur by chance; a
+// "$sealed" that is a string value, or inside one (where its quotes are
+// escaped), does not match it.
+func findSpans(data []byte) ([]sealedSpan, error) {
+	var out []sealedSpan
+	for from := 0; ; {
+		i := bytes.Index(data[from:], sealedMarker)
+		if i < 0 {
+			return out, nil
 		}
-	case []any:
-		for i, e := range v {
-			p := path + "/" + strconv.Itoa(i)
-			if m, ok := e.(map[string]any); ok {
-				if s, ok := sealedString(m); ok {
-					env, err := parseEnvelope(s)
-					if err != nil {
-						return fmt.Errorf("at %s: %w", p, err)
-					}
-					*out = append(*out, sealedValue{parent: v, index: i, pointer: p, env: env})
-					continue
-				}
-			}
-			if err := findSealed(e, p, out); err != nil {
-				return err
-			}
+		i += from
+		from = i + len(sealedMarker)
+		start := skipSpaceBack(data, i-1)
+		if start < 0 || data[start] != '{' {
+			continue
 		}
+		j := skipSpace(data, from)
+		if j >= len(data) || data[j] != ':' {
+			continue
+		}
+		j = skipSpace(data, j+1)
+		if j >= len(data) || data[j] != '"' {
+			continue
+		}
+		k := bytes.IndexByte(data[j+1:], '"')
+		if k < 0 {
+			return nil, fmt.Errorf("%w: unterminated", ErrUnsealable)
+		}
+		value := data[j+1 : j+1+k]
+		end := skipSpace(data, j+2+k)
+		if end >= len(data) || data[end] != '}' {
+			continue
+		}
+		env, err := parseEnvelope(string(value))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sealedSpan{start: start, end: end + 1, env: env})
+		from = end + 1
 	}
-	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func skipSpaceBack(b []byte, i int) int {
+	for i >= 0 && isSpace(b[i]) {
+		i--
+	}
+	return i
 }
 
 // KeyLookup returns the data keys with the given ids that exist. An id
 // missing from the answer is a key that was erased.
 type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error)
 
-// sealedEvent is an event being opened: its decoded data and what is
-// sealed in it.
-type sealedEvent struct {
-	e      *Event
-	data   any
-	sealed []sealedValue
-}
-
-func parseSealed(e *Event) (sealedEvent, error) {
-	dec := json.NewDecoder(bytes.NewReader(e.Data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return sealedEvent{}, fmt.Errorf("open event %s: %w", e.ID, err)
-	}
-	se := sealedEvent{e: e, data: v}
-	if err := findSealed(v, "", &se.sealed); err != nil {
-		return sealedEvent{}, fmt.Errorf("open event %s: %w", e.ID, err)
-	}
-	return se, nil
-}
-
-// open replaces each sealed value by its plaintext (or, when its key is
-// missing from keys, its placeholder) and re-encodes the event's data.
-func (se sealedEvent) open(keys map[uuid.UUID][]byte) error {
-	for _, s := range se.sealed {
-		v, err := openValue(s, se.e.ID, keys)
+// openSpans returns e's data with each sealed value spliced out for its
+// plaintext (canonical JSON), or for its placeholder when its key is not
+// in keys.
+func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
+	out := make([]byte, 0, len(e.Data))
+	last := 0
+	for _, s := range spans {
+		plain, err := openValue(s.env, e.ID, keys)
 		if err != nil {
-			return fmt.Errorf("open event %s at %s: %w", se.e.ID, s.pointer, err)
+			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
 		}
-		switch p := s.parent.(type) {
-		case map[string]any:
-			p[s.key] = v
-		case []any:
-			p[s.index] = v
-		}
+		out = append(out, e.Data[last:s.start]...)
+		out = append(out, plain...)
+		last = s.end
 	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, se.data); err != nil {
-		return fmt.Errorf("open event %s: %w", se.e.ID, err)
-	}
-	se.e.Data = buf.Bytes()
-	return nil
+	return append(out, e.Data[last:]...), nil
 }
 
-func openValue(s sealedValue, id uuid.UUID, keys map[uuid.UUID][]byte) (any, error) {
-	key, ok := keys[s.env.keyID]
+// openValue returns the plaintext JSON of one sealed value of event id.
+func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
+	key, ok := keys[env.keyID]
 	if !ok { // erased
-		if s.env.kind == kindString {
-			return ErasedString, nil
+		if env.kind == kindString {
+			return []byte(`"` + ErasedString + `"`), nil
 		}
-		return nil, nil
+		return []byte("null"), nil
 	}
 	aead, err := newAEAD(key)
 	if err != nil {
 		return nil, err
 	}
-	if len(s.env.box) < aead.NonceSize() {
+	if len(env.box) < aead.NonceSize() {
 		return nil, fmt.Errorf("%w: too short", ErrUnsealable)
 	}
-	nonce, ct := s.env.box[:aead.NonceSize()], s.env.box[aead.NonceSize():]
-	plain, err := aead.Open(nil, nonce, ct, additionalData(id, s.pointer, s.env.kind))
+	nonce, ct := env.box[:aead.NonceSize()], env.box[aead.NonceSize():]
+	plain, err := aead.Open(nil, nonce, ct, additionalData(id, env.kind))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: plaintext is not JSON", ErrUnsealable)
+	if len(plain) == 0 || (plain[0] == '"') != (env.kind == kindString) || !json.Valid(plain) {
+		return nil, fmt.Errorf("%w: plaintext is not JSON of its kind", ErrUnsealable)
 	}
-	if _, isString := v.(string); isString != (s.env.kind == kindString) {
-		return nil, fmt.Errorf("%w: plaintext is not of its kind", ErrUnsealable)
-	}
-	return v, nil
+	return plain, nil
 }
 
 // OpenEvents opens the sealed values in the data of events, in place, with
 // at most one call of lookup for all of them; events without sealed
-// values cost a byte search. It fails with an error matching
+// values cost a byte search, and sealed values are spliced out for their
+// plaintext without decoding the rest. It fails with an error matching
 // [ErrUnsealable] when a value cannot be opened by a key that exists.
 func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 	var (
-		pending []sealedEvent
+		pending []int
+		spans   [][]sealedSpan
 		ids     []uuid.UUID
 		seen    map[uuid.UUID]bool
 	)
@@ -387,23 +369,23 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 		if !Sealed(events[i].Data) {
 			continue
 		}
-		se, err := parseSealed(&events[i])
+		found, err := findSpans(events[i].Data)
 		if err != nil {
-			return err
+			return fmt.Errorf("open event %s: %w", events[i].ID, err)
 		}
-		if len(se.sealed) == 0 {
+		if len(found) == 0 {
 			continue
 		}
 		if seen == nil {
 			seen = make(map[uuid.UUID]bool)
 		}
-		for _, s := range se.sealed {
+		for _, s := range found {
 			if !seen[s.env.keyID] {
 				seen[s.env.keyID] = true
 				ids = append(ids, s.env.keyID)
 			}
 		}
-		pending = append(pending, se)
+		pending, spans = append(pending, i), append(spans, found)
 	}
 	if len(pending) == 0 {
 		return nil
@@ -412,10 +394,12 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 	if err != nil {
 		return fmt.Errorf("look up data keys: %w", err)
 	}
-	for _, se := range pending {
-		if err := se.open(keys); err != nil {
+	for n, i := range pending {
+		data, err := openSpans(&events[i], spans[n], keys)
+		if err != nil {
 			return err
 		}
+		events[i].Data = data
 	}
 	return nil
 }
@@ -426,14 +410,19 @@ func OpenEvent(e *Event, keys map[uuid.UUID][]byte) error {
 	if !Sealed(e.Data) {
 		return nil
 	}
-	se, err := parseSealed(e)
+	spans, err := findSpans(e.Data)
+	if err != nil {
+		return fmt.Errorf("open event %s: %w", e.ID, err)
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	data, err := openSpans(e, spans, keys)
 	if err != nil {
 		return err
 	}
-	if len(se.sealed) == 0 {
-		return nil
-	}
-	return se.open(keys)
+	e.Data = data
+	return nil
 }
 
 // ParseKeyList parses the keys of one event as a consumer query

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -159,13 +160,8 @@ func TestOpenFailsLoudly(t *testing.T) {
 		out, _ := json.Marshal(v)
 		return out
 	}
-	moved := func(data []byte) []byte {
-		var v map[string]any
-		_ = json.Unmarshal(data, &v)
-		owner := v["owner"].(map[string]any)
-		owner["name"], owner["address"] = owner["address"], owner["name"]
-		out, _ := json.Marshal(v)
-		return out
+	flipKind := func(data []byte) []byte { // a string's envelope claiming another kind
+		return bytes.Replace(data, []byte(".s."), []byte(".j."), 1)
 	}
 	for _, tt := range []struct {
 		name   string
@@ -174,7 +170,7 @@ func TestOpenFailsLoudly(t *testing.T) {
 	}{
 		{"wrong key", p.Data, wrong},
 		{"tampered ciphertext", tamper(p.Data), keysOf(p)},
-		{"value moved to another field", moved(p.Data), keysOf(p)},
+		{"kind changed", flipKind(p.Data), keysOf(p)},
 		{"malformed envelope", bytes.Replace(p.Data, []byte(`"v1.`), []byte(`"v9.`), 1), keysOf(p)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,4 +262,24 @@ func BenchmarkPrepare(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestOpenSplicesAsPostgreSQLPrints: jsonb prints objects with spaces; a
+// "$sealed" that is a plain string, or inside one, is left alone.
+func TestOpenSplicesAsPostgreSQLPrints(t *testing.T) {
+	p := mustPrepare(t, `{"owner":{"id":"p-1","name":"Ann Example"},"note":"$sealed","text":"{\"$sealed\": \"v1.x\"}"}`)
+	spaced := bytes.ReplaceAll(bytes.ReplaceAll(p.Data, []byte(`":`), []byte(`": `)), []byte(`,"`), []byte(`, "`))
+	events := []Event{{ID: p.ID, Data: spaced}}
+	if err := OpenEvents(context.Background(), events, keysOf(p)); err != nil {
+		t.Fatalf("OpenEvents: %v", err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(events[0].Data, &got); err != nil {
+		t.Fatalf("opened data is not JSON: %v\n%s", err, events[0].Data)
+	}
+	owner, _ := got["owner"].(map[string]any)
+	if owner["name"] != "Ann Example" || owner["id"] != "p-1" || got["note"] != "$sealed" ||
+		!strings.Contains(fmt.Sprint(got["text"]), `"$sealed"`) {
+		t.Errorf("opened %s", events[0].Data)
+	}
 }

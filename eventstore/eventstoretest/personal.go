@@ -1,7 +1,9 @@
 package eventstoretest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -51,12 +53,14 @@ func testPersonalData(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
+		var b bytes.Buffer
 		for i, e := range events {
 			if string(e.Data) != string(all[i].Data) {
 				t.Errorf("version %d: ReadStream and ReadAll differ: %s and %s", e.Version, e.Data, all[i].Data)
 			}
-			b.Write(e.Data)
+			if err := json.Compact(&b, e.Data); err != nil { // jsonb prints with spaces
+				t.Fatalf("version %d is not JSON: %v", e.Version, err)
+			}
 		}
 		return b.String()
 	}

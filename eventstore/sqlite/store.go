@@ -221,6 +221,32 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	return s.insertAll(ctx, q, stream, expected, prepared)
 }
 
+// insertKeys writes the data keys of ps with multi-row INSERTs (7
+// parameters a row, so 1000 rows stay under SQLite's limit).
+func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		rows := strings.Repeat(",(?,?,?,?,?,?,?)", len(args)/7)[1:]
+		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at) VALUES `+rows, args...)
+		args = args[:0]
+		return err
+	}
+	for _, p := range ps {
+		for _, k := range p.Keys {
+			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
+			if len(args) == 7*maxRowsPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
 // hasKeys reports whether any of ps holds personal data.
 func hasKeys(ps []eventstore.Prepared) bool {
 	for _, p := range ps {
@@ -234,14 +260,8 @@ func hasKeys(ps []eventstore.Prepared) bool {
 // insertAll writes the data keys of prepared and then its rows, through q
 // (a transaction when there are keys).
 func (s *Store) insertAll(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, prepared []eventstore.Prepared) ([]int64, error) {
-	for _, p := range prepared {
-		for _, k := range p.Keys {
-			if _, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key,
-				p.RecordedAt.UnixMicro()); err != nil {
-				return nil, fmt.Errorf("append to %s: insert data key: %w", stream, err)
-			}
-		}
+	if err := insertKeys(ctx, q, prepared); err != nil {
+		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
 	}
 	positions := make([]int64, 0, len(prepared))
 	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
