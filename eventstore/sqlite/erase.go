@@ -19,7 +19,7 @@ var _ eventstore.Eraser = (*Store)(nil)
 func (s *Store) Subjects(ctx context.Context, stream string) ([]eventstore.SubjectData, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT k.subject, k.event_id, e.version, e.type, k.fields
 		FROM personal_keys k JOIN events e ON e.event_id = k.event_id
-		WHERE k.stream_id = ? ORDER BY k.subject, e.version`, stream)
+		WHERE e.stream_id = ? ORDER BY k.subject, e.version`, stream)
 	if err != nil {
 		return nil, fmt.Errorf("subjects of %s: %w", stream, err)
 	}

@@ -13,7 +13,6 @@ CREATE TABLE personal_keys (
 );
 CREATE INDEX personal_keys_subject ON personal_keys (subject);
 CREATE INDEX personal_keys_event ON personal_keys (event_id);
-CREATE INDEX personal_keys_stream ON personal_keys (stream_id);
 
 -- The audit of erasures: when, whose (the kind of subject and the SHA-256 of
 -- its name, never the name, which may itself identify a person), how many
