@@ -26,15 +26,19 @@ import (
 // data ([personal.Walk], the rules the public redaction uses) is replaced
 // by a sealed value, {"$sealed": "v1.<key id>.<kind>.<nonce and
 // ciphertext>"}: AES-256-GCM under a fresh random key for each data
-// subject of the event, with a random nonce per value and, as additional
-// data, the event id, the field's JSON pointer and the kind (so a sealed
-// value cannot be moved to another field or event). The plaintext is the
+// subject of the event (a list of people - occupants, interests - is
+// sealed element by element), with a random nonce per value and, as
+// additional data, the event id and the kind (so a sealed value cannot be
+// copied into another event; moving one within its event changes the
+// stored bytes, which the hash chain catches). The plaintext is the
 // value's canonical JSON. The keys ([DataKey]) are rows of the backend's
 // personal_keys table, written in the same statement or transaction as the
 // events. The hash chain is over the stored, sealed bytes.
 //
 // Readers open sealed values with one key lookup per page or stream read
-// ([OpenEvents]), so the domain and every consumer see the plaintext shape.
+// ([OpenEvents]), splicing each plaintext into the stored bytes without
+// decoding the rest, so the domain and every consumer see the plaintext
+// shape.
 // Erasure deletes a subject's keys; a value whose key is gone opens to a
 // placeholder of the same JSON type: [ErasedString] for a string, null
 // for anything else. A value whose key exists but does not open it (a
