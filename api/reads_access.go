@@ -5,10 +5,6 @@ import "net/http"
 // Who may read what beyond the public reads. The access-control issue
 // refines both rules; they are here so that every read handler already asks.
 
-// seesPersonalData reports whether caller may see raw events unredacted.
-// Today only an administrator may.
-func seesPersonalData(c Caller) bool { return c.Role == RoleAdministrator }
-
 // mayReadDeadlines returns nil when the request's caller may read the
 // deadline queue of council: an administrator, or an officer of that
 // council. The public gets a 401 problem, anyone else a 403.

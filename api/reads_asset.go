@@ -202,7 +202,9 @@ func actorWords(role, org string, names map[string]string) string {
 
 // eventView is one raw event as the API shows it. Hashes are hex. Redacted
 // lists, as JSON pointers into the event, what was removed because it is
-// personal data; a redacted event's hash no longer matches its data.
+// personal data. The hash is over the event as stored, with its personal
+// data sealed: the data shown (opened, or redacted) does not hash to it;
+// /verify checks the stored form.
 type eventView struct {
 	ID         uuid.UUID       `json:"id"`
 	Stream     string          `json:"stream"`
@@ -267,8 +269,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if len(stored) == 0 {
 		return notFoundOr(domain.ErrNotFound, "asset", id)
 	}
+	council, err := councilOf(stored)
+	if err != nil {
+		return err
+	}
 	var rd *redactor
-	if !seesPersonalData(CallerFrom(r.Context())) {
+	if !seesPersonalData(CallerFrom(r.Context()), council) {
 		rd = newRedactor(stored)
 	}
 	out := eventPage{AssetID: id, Items: []eventView{}}

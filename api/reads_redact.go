@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/projections"
@@ -10,9 +11,12 @@ import (
 // Redaction of personal data in raw events for the public. The rules live
 // in projections (see [projections.Redactor]) because the live stream and
 // webhooks show events in the same public form; here they serve
-// GET /v1/assets/{id}/events, which redacts for everyone but an
-// administrator. The access-control issue decides who else may see events
-// unredacted.
+// GET /v1/assets/{id}/events, which redacts for everyone but the officers
+// of the asset's council and administrators ([seesPersonalData]).
+//
+// What an officer sees is the events as the store opens them: personal
+// data is sealed in the log (see eventstore's DataKey) and reads as
+// "[erased]" (or null) once its subject has been erased, for officers too.
 
 // redactor removes personal data from the events of one stream.
 type redactor struct{ rd *projections.Redactor }
@@ -27,4 +31,35 @@ func newRedactor(events []eventstore.Event) *redactor {
 // pointers of what it removed (see [projections.Redactor.Redact]).
 func (r *redactor) redact(data json.RawMessage) (json.RawMessage, []string, error) {
 	return r.rd.Redact(data)
+}
+
+// seesPersonalData reports whether caller may see the personal data in the
+// raw events of an asset of council (api.md): an officer of the
+// responsible council, or an administrator. The public, community groups,
+// owners and other councils' officers see events redacted.
+func seesPersonalData(c Caller, council string) bool {
+	switch c.Role {
+	case RoleAdministrator:
+		return true
+	case RoleCouncilOfficer:
+		return council != "" && c.Org == council
+	}
+	return false
+}
+
+// councilOf returns the council responsible for the asset whose stream is
+// events: the council its nomination was made to, "" if none names one.
+func councilOf(events []eventstore.Event) (string, error) {
+	for _, e := range events {
+		var v struct {
+			Council string `json:"council"`
+		}
+		if err := json.Unmarshal(e.Data, &v); err != nil {
+			return "", fmt.Errorf("council of %s: version %d: %w", e.Stream, e.Version, err)
+		}
+		if v.Council != "" {
+			return v.Council, nil
+		}
+	}
+	return "", nil
 }

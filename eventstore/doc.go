@@ -3,7 +3,8 @@
 // per-stream hash chain, and subscriptions that catch up from a position and
 // then follow new events.
 //
-// It imports only the standard library, github.com/google/uuid and domain.
+// It imports only the standard library, github.com/google/uuid, domain and
+// personal (the rules of what is personal data, which it seals).
 // The two backends live beside it, in eventstore/postgres (pgx/v5) and
 // eventstore/sqlite (modernc.org/sqlite, no cgo); eventstore/eventstoretest
 // is the conformance suite both must pass.
@@ -51,4 +52,18 @@
 //	hash        bytea, [ChainHash] of this event
 //
 // PostgreSQL adds an index on (tx_id, position) for ordered reads.
+//
+// Two mutable tables sit beside the log (see seal.go and [Eraser]):
+//
+//	personal_keys  key_id, subject, stream_id, event_id, fields (JSON pointers), key (32 bytes), created_at:
+//	               the keys that seal personal data in events, one per data subject and event
+//	erasures       erased_at, subject_kind, subject_sha256, keys_destroyed, streams: the audit of erasures
+//
+// # Personal data
+//
+//   - The values package personal's rules find are stored sealed (see
+//     [DataKey]); the data column and the hash are over the sealed form.
+//   - Every read that hands events to code opens them: [Store.ReadStream],
+//     [Store.ReadAll] and the backends' watermill-sql consumer schemas. Only
+//     verification reads the stored bytes as they are.
 package eventstore

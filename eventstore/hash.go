@@ -2,10 +2,12 @@ package eventstore
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"sort"
 	"strings"
@@ -161,6 +163,9 @@ type Prepared struct {
 	Data       []byte // canonical
 	PrevHash   []byte
 	Hash       []byte
+	// Keys seal the event's personal data (see [DataKey]); the backend
+	// stores them with the event, in the same transaction.
+	Keys []DataKey
 }
 
 // Prepare validates events and chains them onto a stream whose last event
@@ -168,6 +173,17 @@ type Prepared struct {
 // stream). recordedAt is truncated to microseconds, the precision both
 // backends store. Backends call it inside Append.
 func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.Time, events []NewEvent) ([]Prepared, error) {
+	return PrepareWithRandom(nil, stream, prevVersion, prevHash, recordedAt, events)
+}
+
+// PrepareWithRandom is [Prepare] with the source of the data keys, key ids
+// and nonces that seal personal data (see [DataKey]); nil is crypto/rand.
+// Backends take it from their options so that tests can store the same
+// bytes twice.
+func PrepareWithRandom(random io.Reader, stream string, prevVersion int64, prevHash []byte, recordedAt time.Time, events []NewEvent) ([]Prepared, error) {
+	if random == nil {
+		random = rand.Reader
+	}
 	if stream == "" {
 		return nil, fmt.Errorf("%w: empty stream name", ErrInvalidEvent)
 	}
@@ -185,17 +201,44 @@ func Prepare(stream string, prevVersion int64, prevHash []byte, recordedAt time.
 		if e.Type == "" {
 			return nil, fmt.Errorf("%w: event %s has no type", ErrInvalidEvent, e.ID)
 		}
-		data, err := CanonicalJSON(e.Data)
-		if err != nil || len(data) == 0 || data[0] != '{' {
-			return nil, fmt.Errorf("%w: event %s data is not a JSON object", ErrInvalidEvent, e.ID)
+		data, keys, err := sealedCanonical(random, e.ID, e.Data)
+		if err != nil {
+			return nil, err
 		}
 		version := prevVersion + int64(i) + 1
 		hash := ChainHash(prevHash, e.ID, stream, version, e.Type, recordedAt, data, e.Metadata)
 		out[i] = Prepared{NewEvent: e, Stream: stream, Version: version, RecordedAt: recordedAt,
-			Data: data, PrevHash: prevHash, Hash: hash}
+			Data: data, PrevHash: prevHash, Hash: hash, Keys: keys}
 		prevHash = hash
 	}
 	return out, nil
+}
+
+// sealedCanonical decodes the data of event id once, seals its personal
+// data (see [DataKey]) and returns the canonical encoding that is stored
+// and hashed, with the keys that seal it.
+func sealedCanonical(random io.Reader, id uuid.UUID, raw []byte) ([]byte, []DataKey, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil, nil, fmt.Errorf("%w: event %s data is not a JSON object", ErrInvalidEvent, id)
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, nil, fmt.Errorf("%w: event %s data is not a JSON object", ErrInvalidEvent, id)
+	}
+	if hasSealedKey(v) { // not only a byte search: a key may be written with escapes
+		return nil, nil, fmt.Errorf("%w: event %s data uses the reserved key %q", ErrInvalidEvent, id, SealedKey)
+	}
+	keys, err := sealData(random, v, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seal event %s: %w", id, err)
+	}
+	var buf bytes.Buffer
+	if err := writeCanonical(&buf, v); err != nil {
+		return nil, nil, fmt.Errorf("%w: event %s: %v", ErrInvalidEvent, id, err)
+	}
+	return buf.Bytes(), keys, nil
 }
 
 // SameContent reports whether a stored event records the same fact as p:

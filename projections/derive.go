@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/personal"
 )
 
 // Derive makes every read-model row of one asset from its whole history,
@@ -103,10 +104,7 @@ const privateBidder = "a private bidder"
 // identifier: the registry's "org-" ids, org-id.guide codes, planning data
 // organisation codes. It is the one rule by which public rows and the
 // redacted raw events decide that a party may be named (see [PrivateOwner]).
-func IsOrganisationID(id string) bool { return orgIDPattern.MatchString(id) }
-
-// orgIDPattern matches organisation identifiers (see [IsOrganisationID]).
-var orgIDPattern = regexp.MustCompile(`^(?:org[-:]\S+|[A-Z]{2}-[A-Z]{2,5}-\S+|(?:local-authority|government-organisation|public-authority|national-park-authority|development-corporation|regional-park-authority|parish-council):\S+)$`)
+func IsOrganisationID(id string) bool { return personal.IsOrganisationID(id) }
 
 // isOrganisation reports whether p may be named in public rows.
 func isOrganisation(p domain.Party, known map[string]bool) bool {
@@ -118,7 +116,7 @@ func isOrganisation(p domain.Party, known map[string]bool) bool {
 	case known[p.ID]:
 		return true
 	}
-	return orgIDPattern.MatchString(p.ID)
+	return personal.IsOrganisationID(p.ID)
 }
 
 // publicBody reports whether a community body may be named: every kind but

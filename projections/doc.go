@@ -2,6 +2,6 @@
 // their history, timelines, deadlines, search and statistics - only from
 // events in the log, and can rebuild every one of them from position 0.
 //
-// It imports domain and eventstore. The read models arrive with the
-// registers-and-API work; this package holds their contract until then.
+// It imports domain, eventstore, messaging and personal (the rules of
+// what is personal data, which the Redactor removes from public events).
 package projections

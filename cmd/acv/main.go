@@ -49,6 +49,8 @@ Usage:
                          exits 3 and names each broken stream and version
   acv rebuild  [flags]   rebuild every read model from the log into fresh tables,
                          then swap them in while the API keeps serving
+  acv erase --subject S  erase a data subject's personal data (repeatable --subject);
+                         --list --asset ID prints an asset's subjects and their fields
   acv generate [flags]   write a realistic national history (--scale, --seed) into the store
   acv bench    [flags]   measure the store beside raw baselines (--events, --json FILE)
   acv poison list|replay the events a consumer of the log gave up on: list them,
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return poison(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return token(ctx, rest, getenv, stdout, stderr)
+	case "erase":
+		return erase(ctx, rest, getenv, stdout, stderr)
 	case "generate":
 		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "bench":

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -33,6 +34,10 @@ const migrationLock int64 = 0x6163762d6d6967
 type Options struct {
 	// Now returns the current time; it stamps recorded_at. Default time.Now.
 	Now func() time.Time
+	// Random is the source of the keys, key ids and nonces that seal
+	// personal data; it must be safe for concurrent use. Default
+	// crypto/rand; tests make it deterministic.
+	Random io.Reader
 	// Logger receives background errors (the listener reconnecting). Default: discard.
 	Logger *slog.Logger
 	// MaxConns caps the pool; default pgxpool's (the number of CPUs, at least 4).
@@ -50,6 +55,7 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
+	random io.Reader // nil: crypto/rand
 	log    *slog.Logger
 	signal eventstore.Signal
 	heads  headCache
@@ -84,7 +90,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("postgres: connect: %w", safe(err))
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	s := &Store{pool: pool, now: opts.Now, log: opts.Logger, poke: make(chan struct{}, 1), cancel: cancel}
+	s := &Store{pool: pool, now: opts.Now, random: opts.Random, log: opts.Logger, poke: make(chan struct{}, 1), cancel: cancel}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -225,7 +231,7 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	if err != nil {
 		return nil, none, err
 	}
-	prepared, err := eventstore.Prepare(stream, prevVersion, prevHash, s.now(), events)
+	prepared, err := eventstore.PrepareWithRandom(s.random, stream, prevVersion, prevHash, s.now(), events)
 	if err != nil {
 		return nil, none, err
 	}
@@ -294,14 +300,60 @@ FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::date[], $8::t
 ORDER BY e.n
 RETURNING position`
 
+// withKeys prefixes an insert of events with an insert of the data keys
+// that seal their personal data, so that keys and events commit in one
+// statement (a data-modifying WITH runs whether or not it is read). Its
+// parameters follow the insert's sixteen; created_at is the recording
+// time, parameter recordedAt.
+func withKeys(insert string, recordedAt int) string {
+	return `WITH keys AS (INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at)
+	SELECT k.key_id, k.subject, k.stream_id, k.event_id, k.fields, k.key, $` + fmt.Sprint(recordedAt) + `
+	FROM unnest($17::uuid[], $18::text[], $19::text[], $20::uuid[], $21::text[], $22::bytea[])
+	    AS k(key_id, subject, stream_id, event_id, fields, key))
+` + insert
+}
+
+var (
+	insertOneWithKeys  = withKeys(insertOne, 6)
+	insertManyWithKeys = withKeys(insertMany, 2)
+)
+
+// keyArgs are the parameters of [withKeys] for the keys of ps; nil when
+// no event holds personal data, which keeps the plain insert.
+func keyArgs(ps []eventstore.Prepared) []any {
+	var (
+		ids, events      []uuid.UUID
+		subjects, fields []string
+		streams          []string
+		keys             [][]byte
+	)
+	for _, p := range ps {
+		for _, k := range p.Keys {
+			ids, events = append(ids, k.ID), append(events, k.EventID)
+			subjects, streams, fields = append(subjects, k.Subject), append(streams, p.Stream), append(fields, k.FieldsJSON())
+			keys = append(keys, k.Key)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []any{ids, subjects, streams, events, fields, keys}
+}
+
 func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, error) {
+	keys := keyArgs(ps)
 	if len(ps) == 1 {
 		p, m := ps[0], ps[0].Metadata
 		var pos int64
 		// UUIDs go as [16]byte: pgx's binary path, not uuid.UUID's text Valuer.
-		err := q.QueryRow(ctx, insertOne, [16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
+		args := []any{[16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
 			date(m.EffectiveDate), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, [16]byte(m.CorrelationID), [16]byte(m.CausationID),
-			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash).Scan(&pos)
+			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash}
+		sql := insertOne
+		if keys != nil {
+			sql, args = insertOneWithKeys, append(args, keys...)
+		}
+		err := q.QueryRow(ctx, sql, args...).Scan(&pos)
 		return []int64{pos}, err
 	}
 	n := len(ps)
@@ -321,8 +373,13 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 		corr[i], caus[i], regimes[i], schemas[i] = m.CorrelationID, m.CausationID, m.Regime, int32(m.SchemaVersion)
 		prevs[i], hashes[i] = p.PrevHash, p.Hash
 	}
-	rows, err := q.Query(ctx, insertMany, ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas,
-		dates, orgs, roles, tokens, corr, caus, regimes, schemas, prevs, hashes)
+	args := []any{ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas,
+		dates, orgs, roles, tokens, corr, caus, regimes, schemas, prevs, hashes}
+	sql := insertMany
+	if keys != nil {
+		sql, args = insertManyWithKeys, append(args, keys...)
+	}
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -435,6 +492,36 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 			return nil, safe(err)
 		}
 		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, safe(err)
+	}
+	rows.Close()
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, safe(err)
+	}
+	return out, nil
+}
+
+// keys is the [eventstore.KeyLookup] of the store's readers: one query per
+// page or stream read, never cached, so a key erased by any node stops
+// opening its values at once.
+func (s *Store) keys(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key_id, key FROM personal_keys WHERE key_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, safe(err)
+	}
+	defer rows.Close()
+	out := make(map[uuid.UUID][]byte, len(ids))
+	for rows.Next() {
+		var (
+			id  [16]byte
+			key []byte
+		)
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, safe(err)
+		}
+		out[uuid.UUID(id)] = key
 	}
 	return out, safe(rows.Err())
 }

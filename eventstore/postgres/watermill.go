@@ -52,15 +52,17 @@ func (s ConsumerSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 	if batch <= 0 {
 		batch = 500
 	}
-	// The outer SELECT keeps the planner from walking the (tx_id,
+	// The middle SELECT keeps the planner from walking the (tx_id,
 	// position) index under a LIMIT; see watermill-sql's PostgreSQL schema.
-	q := `SELECT * FROM (
+	// The outer one adds each event's data keys (see [keyList]) after the
+	// LIMIT, so they are looked up for the batch only, in the same query.
+	q := `SELECT page.*, ` + keyList("page") + ` AS data_keys FROM (SELECT * FROM (
 		WITH last_processed AS (` + next.Query + `)
 		SELECT tx_id AS sort_tx_id, position, ` + columns + ` FROM events
 		WHERE ((tx_id = (SELECT last_tx_id FROM last_processed) AND position > (SELECT last_position FROM last_processed))
 			OR tx_id > (SELECT last_tx_id FROM last_processed))
 		AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-	) AS batch ORDER BY sort_tx_id, position LIMIT ` + fmt.Sprint(batch)
+	) AS batch ORDER BY sort_tx_id, position LIMIT ` + fmt.Sprint(batch) + `) AS page ORDER BY sort_tx_id, position`
 	return wsql.Query{Query: q, Args: next.Args}, nil
 }
 
@@ -69,14 +71,37 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 	var (
 		txID uint64
 		e    eventstore.Event
+		keys string
 	)
-	row := scanFunc(func(dest ...any) error { return p.Row.Scan(append([]any{&txID}, dest...)...) })
+	row := scanFunc(func(dest ...any) error { return p.Row.Scan(append(append([]any{&txID}, dest...), &keys)...) })
 	if err := scanEvent(row, &e); err != nil {
 		return wsql.Row{}, fmt.Errorf("postgres: scan event for a consumer: %w", safe(err))
+	}
+	if err := openWith(&e, keys); err != nil {
+		return wsql.Row{}, fmt.Errorf("postgres: event %d for a consumer: %w", e.Position, err)
 	}
 	msg := eventstore.ToMessage(e)
 	return wsql.Row{Offset: e.Position, UUID: []byte(msg.UUID), Payload: msg.Payload, Msg: msg,
 		ExtraData: map[string]any{extraTxID: int64(txID)}}, nil
+}
+
+// keyList is the SQL of the data keys of the event in the row alias names,
+// as [eventstore.ParseKeyList] reads them: the empty string when it has none.
+func keyList(alias string) string {
+	return `COALESCE((SELECT string_agg(k.key_id::text || ':' || encode(k.key, 'hex'), ',')
+		FROM personal_keys k WHERE k.event_id = ` + alias + `.event_id), '')`
+}
+
+// openWith opens the sealed values of e with the keys of its row.
+func openWith(e *eventstore.Event, keyList string) error {
+	if !eventstore.Sealed(e.Data) {
+		return nil
+	}
+	keys, err := eventstore.ParseKeyList(keyList)
+	if err != nil {
+		return err
+	}
+	return eventstore.OpenEvent(e, keys)
 }
 
 // SubscribeIsolationLevel implements wsql.SchemaAdapter. Read committed:

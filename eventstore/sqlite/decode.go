@@ -59,8 +59,12 @@ func num(b []byte) int64 {
 	return n
 }
 
-func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event) error {
-	if err := rows.Scan(d.dest[:]...); err != nil {
+func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event, extra ...any) error {
+	dest := d.dest[:]
+	if len(extra) > 0 {
+		dest = append(append(make([]any, 0, len(dest)+len(extra)), dest...), extra...)
+	}
+	if err := rows.Scan(dest...); err != nil {
 		return err
 	}
 	r, m := &d.raw, &e.Metadata

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/google/uuid"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -25,6 +27,10 @@ var migrationFiles embed.FS
 type Options struct {
 	// Now returns the current time; it stamps recorded_at.
 	Now func() time.Time
+	// Random is the source of the keys, key ids and nonces that seal
+	// personal data; it must be safe for concurrent use. Default
+	// crypto/rand; tests make it deterministic.
+	Random io.Reader
 }
 
 // Store is the SQLite event log. It is safe for concurrent use.
@@ -32,6 +38,7 @@ type Store struct {
 	write  *sql.DB // one connection: SQLite's single writer
 	read   *sql.DB
 	now    func() time.Time
+	random io.Reader // nil: crypto/rand
 	signal eventstore.Signal
 }
 
@@ -59,7 +66,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
-	s := &Store{write: write, read: read, now: opts.Now}
+	s := &Store{write: write, read: read, now: opts.Now, random: opts.Random}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -159,6 +166,7 @@ func (s *Store) AppendHook(ctx context.Context, stream string, expected eventsto
 
 // querier is what appends need of the write pool or a transaction.
 type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -189,9 +197,71 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	if err != nil {
 		return nil, err
 	}
-	prepared, err := eventstore.Prepare(stream, version, prevHash, s.now(), events)
+	prepared, err := eventstore.PrepareWithRandom(s.random, stream, version, prevHash, s.now(), events)
 	if err != nil {
 		return nil, err
+	}
+	if hasKeys(prepared) {
+		if db, ok := q.(*sql.DB); ok { // the keys commit with the events, or neither does
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: begin: %w", stream, err)
+			}
+			defer tx.Rollback()
+			positions, err := s.insertAll(ctx, tx, stream, expected, prepared)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Commit(); err != nil {
+				return nil, fmt.Errorf("append to %s: commit: %w", stream, err)
+			}
+			return positions, nil
+		}
+	}
+	return s.insertAll(ctx, q, stream, expected, prepared)
+}
+
+// insertKeys writes the data keys of ps with multi-row INSERTs (7
+// parameters a row, so 1000 rows stay under SQLite's limit).
+func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		rows := strings.Repeat(",(?,?,?,?,?,?,?)", len(args)/7)[1:]
+		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at) VALUES `+rows, args...)
+		args = args[:0]
+		return err
+	}
+	for _, p := range ps {
+		for _, k := range p.Keys {
+			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
+			if len(args) == 7*maxRowsPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// hasKeys reports whether any of ps holds personal data.
+func hasKeys(ps []eventstore.Prepared) bool {
+	for _, p := range ps {
+		if len(p.Keys) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// insertAll writes the data keys of prepared and then its rows, through q
+// (a transaction when there are keys).
+func (s *Store) insertAll(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, prepared []eventstore.Prepared) ([]int64, error) {
+	if err := insertKeys(ctx, q, prepared); err != nil {
+		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
 	}
 	positions := make([]int64, 0, len(prepared))
 	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
@@ -338,7 +408,61 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keys is the [eventstore.KeyLookup] of the store's readers: one query per
+// page or stream read, never cached, so an erased key stops opening its
+// values at once.
+func (s *Store) keys(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+	out := make(map[uuid.UUID][]byte, len(ids))
+	for chunk := range slices.Chunk(ids, 500) { // under SQLite's limit of bound parameters
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		b.WriteString(`SELECT key_id, key FROM personal_keys WHERE key_id IN (`)
+		for i, id := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			args[i] = id.String()
+		}
+		b.WriteByte(')')
+		if err := s.readKeys(ctx, b.String(), args, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) readKeys(ctx context.Context, q string, args []any, out map[uuid.UUID][]byte) error {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id  string
+			key []byte
+		)
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
+		}
+		kid, err := uuid.Parse(id)
+		if err != nil {
+			return fmt.Errorf("data key id %q: %w", id, err)
+		}
+		out[kid] = key
+	}
+	return rows.Err()
 }
 
 // Covers implements [eventstore.Store.Covers]: on SQLite the global order

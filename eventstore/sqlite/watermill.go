@@ -46,7 +46,10 @@ func (s ConsumerSchema) SelectQuery(p wsql.SelectQueryParams) (wsql.Query, error
 	if batch <= 0 {
 		batch = 500
 	}
-	q := selectEvent + ` WHERE position > COALESCE((` + next.Query + `), 0) ORDER BY position LIMIT ` + fmt.Sprint(batch)
+	// Each event's data keys (see [keyList]) come with the batch, after the
+	// LIMIT, in the same query.
+	q := `SELECT page.*, ` + keyList + ` AS data_keys FROM (` + selectEvent + ` WHERE position > COALESCE((` + next.Query + `), 0)
+		ORDER BY position LIMIT ` + fmt.Sprint(batch) + `) AS page ORDER BY position`
 	return wsql.Query{Query: q, Args: next.Args}, nil
 }
 
@@ -56,13 +59,30 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 	if !ok {
 		return wsql.Row{}, fmt.Errorf("sqlite: consumer rows are %T, not database/sql rows", p.Row)
 	}
-	var e eventstore.Event
-	if err := newPageDecoder().scan(rows, &e); err != nil {
+	var (
+		e    eventstore.Event
+		keys string
+	)
+	if err := newPageDecoder().scan(rows, &e, &keys); err != nil {
 		return wsql.Row{}, fmt.Errorf("sqlite: scan event for a consumer: %w", err)
+	}
+	if eventstore.Sealed(e.Data) {
+		parsed, err := eventstore.ParseKeyList(keys)
+		if err == nil {
+			err = eventstore.OpenEvent(&e, parsed)
+		}
+		if err != nil {
+			return wsql.Row{}, fmt.Errorf("sqlite: event %d for a consumer: %w", e.Position, err)
+		}
 	}
 	msg := eventstore.ToMessage(e)
 	return wsql.Row{Offset: e.Position, UUID: []byte(msg.UUID), Payload: msg.Payload, Msg: msg}, nil
 }
+
+// keyList is the SQL of the data keys of the event in the row "page", as
+// [eventstore.ParseKeyList] reads them: the empty string when it has none.
+const keyList = `COALESCE((SELECT group_concat(k.key_id || ':' || hex(k.key), ',')
+	FROM personal_keys k WHERE k.event_id = page.event_id), '')`
 
 // SubscribeIsolationLevel implements wsql.SchemaAdapter: SQLite's
 // transactions are serialisable already.

@@ -1,0 +1,113 @@
+package eventstoretest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acv-registry/acv/eventstore"
+)
+
+// testPersonalData: personal data is sealed in the log and opened by every
+// read; a re-append of the same events is still an idempotent repeat;
+// Subjects lists who has data where; Erase turns the data into
+// placeholders while every chain still verifies.
+func testPersonalData(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	eraser, ok := s.(eventstore.Eraser)
+	if !ok {
+		t.Fatalf("%T does not implement eventstore.Eraser", s)
+	}
+	ctx := context.Background()
+	st := stream()
+	batch := []eventstore.NewEvent{
+		newEvent("test.owner-recorded.v1", map[string]any{"owner": map[string]any{"id": "p-ada", "name": "Ada Quorn", "address": "4 Mill Lane"}}),
+		newEvent("test.plain.v1", map[string]any{"owner": map[string]any{"id": "org:brewery", "name": "Brewery Ltd"}}),
+		newEvent("test.requested.v1", map[string]any{"requester": map[string]any{"id": "p-ada", "name": "Ada Quorn"},
+			"contact": "ada@example.org", "occupants": []any{map[string]any{"name": "Ben Quorn"}}}),
+	}
+	positions := mustAppend(t, s, st, eventstore.NoStream, batch)
+	// A failed append stores no keys: they commit with the events or not at all.
+	lost := newEvent("test.owner-recorded.v1", map[string]any{"owner": map[string]any{"id": "p-lost", "name": "Lost Person"}})
+	if _, err := s.Append(ctx, st, eventstore.NoStream, []eventstore.NewEvent{lost}); !errors.Is(err, eventstore.ErrConflict) {
+		t.Fatalf("append at a stale version = %v, want a conflict", err)
+	}
+	if er, err := eraser.Erase(ctx, []string{"party:p-lost"}); err != nil || er.Keys != 0 {
+		t.Errorf("keys of a failed append: Erase = %+v, %v; want none", er, err)
+	}
+	if again, err := s.Append(ctx, st, eventstore.NoStream, batch); err != nil || !slices.Equal(again, positions) {
+		t.Errorf("re-append of sealed events = %v, %v; want the same positions %v", again, err, positions)
+	}
+	secrets := []string{"p-ada", "Ada Quorn", "4 Mill Lane", "ada@example.org", "Ben Quorn"}
+	read := func() string {
+		t.Helper()
+		events, err := s.ReadStream(ctx, st, 1)
+		if err != nil || len(events) != 3 {
+			t.Fatalf("ReadStream = %d events, %v", len(events), err)
+		}
+		all, err := s.ReadAll(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		for i, e := range events {
+			if string(e.Data) != string(all[i].Data) {
+				t.Errorf("version %d: ReadStream and ReadAll differ: %s and %s", e.Version, e.Data, all[i].Data)
+			}
+			if err := json.Compact(&b, e.Data); err != nil { // jsonb prints with spaces
+				t.Fatalf("version %d is not JSON: %v", e.Version, err)
+			}
+		}
+		return b.String()
+	}
+	got := read()
+	for _, secret := range secrets {
+		if !strings.Contains(got, secret) {
+			t.Errorf("read events lack %q: %s", secret, got)
+		}
+	}
+	if strings.Contains(got, eventstore.SealedKey) || !strings.Contains(got, "Brewery Ltd") {
+		t.Errorf("read events: %s", got)
+	}
+
+	subjects, err := eraser.Subjects(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range subjects {
+		names = append(names, d.Subject)
+	}
+	if len(subjects) != 4 || names[0] != "event:"+batch[2].ID.String()+"/contact" || names[1] != "event:"+batch[2].ID.String()+"/occupants/0" ||
+		names[2] != "party:p-ada" || names[3] != "party:p-ada" || subjects[2].Version != 1 || subjects[3].Version != 3 ||
+		strings.Join(subjects[2].Fields, " ") != "/owner/id /owner/name /owner/address" {
+		t.Errorf("subjects = %+v", subjects)
+	}
+
+	er, err := eraser.Erase(ctx, []string{"party:p-ada", "event:" + batch[2].ID.String() + "/occupants/0", "party:nobody"})
+	if err != nil {
+		t.Fatalf("Erase: %v", err)
+	}
+	if er.Keys != 3 || !slices.Equal(er.Streams, []string{st}) {
+		t.Errorf("Erase = %+v, want 3 keys in %s", er, st)
+	}
+	got = read()
+	for _, secret := range []string{"p-ada", "Ada Quorn", "4 Mill Lane", "Ben Quorn"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("after erasure, read events show %q: %s", secret, got)
+		}
+	}
+	if !strings.Contains(got, "ada@example.org") || !strings.Contains(got, `"[erased]"`) || !strings.Contains(got, `"occupants":[null]`) {
+		t.Errorf("after erasure: %s", got)
+	}
+	if r, err := s.Verify(ctx, st); err != nil || !r.OK() {
+		t.Errorf("Verify after erasure = %+v, %v", r, err)
+	}
+	if left, _ := eraser.Subjects(ctx, st); len(left) != 1 {
+		t.Errorf("subjects after erasure = %+v, want the contact's only", left)
+	}
+}

@@ -1,0 +1,455 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/acv-registry/acv/personal"
+	"github.com/google/uuid"
+)
+
+// Crypto-shredding: personal data is stored sealed, so that it can be
+// erased without rewriting the log.
+//
+// On append, every field that package personal's rules find in an event's
+// data ([personal.Walk], the rules the public redaction uses) is replaced
+// by a sealed value, {"$sealed": "v1.<key id>.<kind>.<nonce and
+// ciphertext>"}: AES-256-GCM under a fresh random key for each data
+// subject of the event (a list of people - occupants, interests - is
+// sealed element by element), with a random nonce per value and, as
+// additional data, the event id and the kind (so a sealed value cannot be
+// copied into another event; moving one within its event changes the
+// stored bytes, which the hash chain catches). The plaintext is the
+// value's canonical JSON. The keys ([DataKey]) are rows of the backend's
+// personal_keys table, written in the same statement or transaction as the
+// events. The hash chain is over the stored, sealed bytes.
+//
+// Readers open sealed values with one key lookup per page or stream read
+// ([OpenEvents]), splicing each plaintext into the stored bytes without
+// decoding the rest, so the domain and every consumer see the plaintext
+// shape.
+// Erasure deletes a subject's keys; a value whose key is gone opens to a
+// placeholder of the same JSON type: [ErasedString] for a string, null
+// for anything else. A value whose key exists but does not open it (a
+// wrong key, a changed ciphertext) is an error matching [ErrUnsealable],
+// never garbage.
+
+// SealedKey is the only key of the object that stands for a sealed value.
+// Appended data may not contain it.
+const SealedKey = "$sealed"
+
+// ErasedString is what a sealed string opens to once its key is erased.
+const ErasedString = "[erased]"
+
+// sealVersion prefixes every sealed value; a new format gets a new one.
+const sealVersion = "v1"
+
+// The kinds of sealed value: what the placeholder of an erased one is.
+const (
+	kindString = "s" // opens to ErasedString once erased
+	kindOther  = "j" // opens to null once erased
+)
+
+// KeySize is the length of a data key: AES-256.
+const KeySize = 32
+
+// ErrUnsealable is returned, wrapped, when a sealed value is malformed or
+// its key does not open it.
+var ErrUnsealable = errors.New("sealed value cannot be opened")
+
+// DataKey is the key that seals one data subject's fields in one event. A
+// subject has one key per event that holds its data, so an append only
+// ever inserts keys, and erasing a subject deletes all of them.
+type DataKey struct {
+	ID      uuid.UUID
+	Subject string
+	EventID uuid.UUID
+	// Fields are the JSON pointers, into the event's data, of the values
+	// the key seals. They name fields, never their content.
+	Fields []string
+	Key    []byte
+}
+
+// FieldsJSON is Fields as the JSON array the key tables store.
+func (k DataKey) FieldsJSON() string {
+	b, _ := json.Marshal(k.Fields) // a []string always encodes
+	return string(b)
+}
+
+// sealData replaces the personal fields of v, the decoded data of event
+// id, by sealed values and returns the keys that seal them, one per
+// subject, in the order the subjects were met. Keys, key ids and nonces
+// are read from random.
+func sealData(random io.Reader, v any, id uuid.UUID) ([]DataKey, error) {
+	var (
+		keys  []DataKey
+		index map[string]int
+		err   error
+	)
+	// seal replaces parent[key] (or parent[index] for a list), found at
+	// pointer, by its sealed value under subject's key for this event.
+	seal := func(subject, pointer string, get func() any, set func(any)) {
+		i, ok := index[subject]
+		if !ok {
+			if index == nil {
+				index = make(map[string]int)
+			}
+			key := make([]byte, KeySize)
+			if _, err = io.ReadFull(random, key); err != nil {
+				return
+			}
+			var kid uuid.UUID
+			if kid, err = uuid.NewRandomFromReader(random); err != nil {
+				return
+			}
+			i = len(keys)
+			index[subject] = i
+			keys = append(keys, DataKey{ID: kid, Subject: subject, EventID: id, Key: key})
+		}
+		k := &keys[i]
+		var sealed string
+		if sealed, err = sealValue(random, k.Key, k.ID, id, get()); err == nil {
+			set(map[string]any{SealedKey: sealed})
+			k.Fields = append(k.Fields, pointer)
+		}
+	}
+	personal.Walk(v, nil, func(f personal.Field) {
+		if err != nil {
+			return
+		}
+		// A list of people (occupants, interests) is sealed element by
+		// element, each under its person's subject when it names one.
+		if list, ok := f.Parent[f.Key].([]any); ok && f.Subject == "" && len(list) > 0 {
+			for i := range list {
+				if err != nil {
+					return
+				}
+				pointer := f.Pointer + "/" + strconv.Itoa(i)
+				subject := personal.ElementSubject(f.Key, list[i])
+				if subject == "" {
+					subject = personal.EventSubject(id.String(), pointer)
+				}
+				seal(subject, pointer, func() any { return list[i] }, func(x any) { list[i] = x })
+			}
+			return
+		}
+		subject := f.Subject
+		if subject == "" {
+			subject = personal.EventSubject(id.String(), f.Scope)
+		}
+		seal(subject, f.Pointer, func() any { return f.Parent[f.Key] }, func(x any) { f.Parent[f.Key] = x })
+	})
+	return keys, err
+}
+
+// sealValue seals one JSON value found at pointer in event id.
+func sealValue(random io.Reader, key []byte, keyID, id uuid.UUID, v any) (string, error) {
+	var plain bytes.Buffer
+	if err := writeCanonical(&plain, v); err != nil {
+		return "", err
+	}
+	kind := kindOther
+	if _, ok := v.(string); ok {
+		kind = kindString
+	}
+	aead, err := newAEAD(key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+plain.Len()+aead.Overhead())
+	if _, err := io.ReadFull(random, nonce); err != nil {
+		return "", err
+	}
+	sealed := aead.Seal(nonce, nonce, plain.Bytes(), additionalData(id, kind))
+	return sealVersion + "." + keyID.String() + "." + kind + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// additionalData binds a sealed value to its event and kind. (Not to its
+// field: opening splices bytes without knowing where it is, and a value
+// moved within its event changes the stored bytes, which the hash chain
+// catches.)
+func additionalData(id uuid.UUID, kind string) []byte {
+	return []byte("acv-sealed-v1\x00" + id.String() + "\x00" + kind)
+}
+
+// envelope is a parsed sealed value.
+type envelope struct {
+	keyID uuid.UUID
+	kind  string
+	box   []byte // nonce and ciphertext
+}
+
+func parseEnvelope(s string) (envelope, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 || parts[0] != sealVersion || (parts[2] != kindString && parts[2] != kindOther) {
+		return envelope{}, fmt.Errorf("%w: malformed", ErrUnsealable)
+	}
+	kid, err := uuid.Parse(parts[1])
+	if err != nil {
+		return envelope{}, fmt.Errorf("%w: bad key id", ErrUnsealable)
+	}
+	box, err := base64.RawURLEncoding.DecodeString(parts[3])
+	if err != nil {
+		return envelope{}, fmt.Errorf("%w: bad encoding", ErrUnsealable)
+	}
+	return envelope{keyID: kid, kind: parts[2], box: box}, nil
+}
+
+// sealedMarker is how a sealed value's key appears in stored JSON.
+var sealedMarker = []byte(`"` + SealedKey + `"`)
+
+// Sealed reports whether data (stored JSON) may hold sealed values: a
+// byte search, so that reading events without personal data costs almost
+// nothing.
+func Sealed(data []byte) bool { return bytes.Contains(data, sealedMarker) }
+
+// hasSealedKey reports whether any object in v has the key SealedKey.
+func hasSealedKey(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v[SealedKey]; ok {
+			return true
+		}
+		for _, e := range v {
+			if hasSealedKey(e) {
+				return true
+			}
+		}
+	case []any:
+		return slices.ContainsFunc(v, hasSealedKey)
+	}
+	return false
+}
+
+// sealedSpan is one sealed value in stored JSON: the bytes of its object,
+// data[start:end], and its envelope.
+type sealedSpan struct {
+	start, end int
+	env        envelope
+}
+
+// findSpans lists the sealed values in stored JSON without decoding it: an
+// object whose only member is "$sealed" and a string, as the store writes
+// it (canonical, or as PostgreSQL's jsonb prints it, with spaces). Appends
+// refuse the key anywhere else, so the pattern cannot occur by chance; a
+// "$sealed" that is a string value, or inside one (where its quotes are
+// escaped), does not match it.
+func findSpans(data []byte) ([]sealedSpan, error) {
+	var out []sealedSpan
+	for from := 0; ; {
+		i := bytes.Index(data[from:], sealedMarker)
+		if i < 0 {
+			return out, nil
+		}
+		i += from
+		from = i + len(sealedMarker)
+		start := skipSpaceBack(data, i-1)
+		if start < 0 || data[start] != '{' {
+			continue
+		}
+		j := skipSpace(data, from)
+		if j >= len(data) || data[j] != ':' {
+			continue
+		}
+		j = skipSpace(data, j+1)
+		if j >= len(data) || data[j] != '"' {
+			continue
+		}
+		k := bytes.IndexByte(data[j+1:], '"')
+		if k < 0 {
+			return nil, fmt.Errorf("%w: unterminated", ErrUnsealable)
+		}
+		value := data[j+1 : j+1+k]
+		end := skipSpace(data, j+2+k)
+		if end >= len(data) || data[end] != '}' {
+			continue
+		}
+		env, err := parseEnvelope(string(value))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sealedSpan{start: start, end: end + 1, env: env})
+		from = end + 1
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func skipSpaceBack(b []byte, i int) int {
+	for i >= 0 && isSpace(b[i]) {
+		i--
+	}
+	return i
+}
+
+// KeyLookup returns the data keys with the given ids that exist. An id
+// missing from the answer is a key that was erased.
+type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error)
+
+// openSpans returns e's data with each sealed value spliced out for its
+// plaintext (canonical JSON), or for its placeholder when its key is not
+// in keys.
+func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
+	out := make([]byte, 0, len(e.Data))
+	last := 0
+	for _, s := range spans {
+		plain, err := openValue(s.env, e.ID, keys)
+		if err != nil {
+			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
+		}
+		out = append(out, e.Data[last:s.start]...)
+		out = append(out, plain...)
+		last = s.end
+	}
+	return append(out, e.Data[last:]...), nil
+}
+
+// openValue returns the plaintext JSON of one sealed value of event id.
+func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
+	key, ok := keys[env.keyID]
+	if !ok { // erased
+		if env.kind == kindString {
+			return []byte(`"` + ErasedString + `"`), nil
+		}
+		return []byte("null"), nil
+	}
+	aead, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(env.box) < aead.NonceSize() {
+		return nil, fmt.Errorf("%w: too short", ErrUnsealable)
+	}
+	nonce, ct := env.box[:aead.NonceSize()], env.box[aead.NonceSize():]
+	plain, err := aead.Open(nil, nonce, ct, additionalData(id, env.kind))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
+	}
+	if len(plain) == 0 || (plain[0] == '"') != (env.kind == kindString) || !json.Valid(plain) {
+		return nil, fmt.Errorf("%w: plaintext is not JSON of its kind", ErrUnsealable)
+	}
+	return plain, nil
+}
+
+// OpenEvents opens the sealed values in the data of events, in place, with
+// at most one call of lookup for all of them; events without sealed
+// values cost a byte search, and sealed values are spliced out for their
+// plaintext without decoding the rest. It fails with an error matching
+// [ErrUnsealable] when a value cannot be opened by a key that exists.
+func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
+	var (
+		pending []int
+		spans   [][]sealedSpan
+		ids     []uuid.UUID
+		seen    map[uuid.UUID]bool
+	)
+	for i := range events {
+		if !Sealed(events[i].Data) {
+			continue
+		}
+		found, err := findSpans(events[i].Data)
+		if err != nil {
+			return fmt.Errorf("open event %s: %w", events[i].ID, err)
+		}
+		if len(found) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[uuid.UUID]bool)
+		}
+		for _, s := range found {
+			if !seen[s.env.keyID] {
+				seen[s.env.keyID] = true
+				ids = append(ids, s.env.keyID)
+			}
+		}
+		pending, spans = append(pending, i), append(spans, found)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	keys, err := lookup(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("look up data keys: %w", err)
+	}
+	for n, i := range pending {
+		data, err := openSpans(&events[i], spans[n], keys)
+		if err != nil {
+			return err
+		}
+		events[i].Data = data
+	}
+	return nil
+}
+
+// OpenEvent opens the sealed values of one event with keys fetched
+// already (a consumer's row carries its event's keys; see [ParseKeyList]).
+func OpenEvent(e *Event, keys map[uuid.UUID][]byte) error {
+	if !Sealed(e.Data) {
+		return nil
+	}
+	spans, err := findSpans(e.Data)
+	if err != nil {
+		return fmt.Errorf("open event %s: %w", e.ID, err)
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	data, err := openSpans(e, spans, keys)
+	if err != nil {
+		return err
+	}
+	e.Data = data
+	return nil
+}
+
+// ParseKeyList parses the keys of one event as a consumer query
+// aggregates them: "<key id>:<hex key>" joined by commas; empty for none.
+func ParseKeyList(s string) (map[uuid.UUID][]byte, error) {
+	keys := make(map[uuid.UUID][]byte)
+	if s == "" {
+		return keys, nil
+	}
+	for item := range strings.SplitSeq(s, ",") {
+		id, hexKey, ok := strings.Cut(item, ":")
+		if !ok {
+			return nil, fmt.Errorf("key list: malformed item")
+		}
+		kid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("key list: %w", err)
+		}
+		key, err := hex.DecodeString(strings.ToLower(hexKey))
+		if err != nil {
+			return nil, fmt.Errorf("key list: %w", err)
+		}
+		keys[kid] = key
+	}
+	return keys, nil
+}
