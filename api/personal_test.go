@@ -49,6 +49,7 @@ func testPublicNeverSeesPersonalData(t *testing.T, backend string) {
 		"/v1/register?q=Quarrendon", "/v1/register?q=Quince", "/v1/register?council=" + council,
 		"/v1/assets/" + id, "/v1/assets/" + id + "/timeline", "/v1/assets/" + id + "/events",
 		"/v1/assets/" + id + "/verify",
+		"/v1/organisations", "/v1/organisations?kind=owner",
 		"/v1/moratoria", "/v1/moratoria?status=interim", "/v1/moratoria?status=full", "/v1/moratoria?status=protected",
 		"/v1/moratoria?status=ended", "/v1/stats", "/v1/changes", "/v1/changes?after=0&limit=1000",
 	}
@@ -101,6 +102,18 @@ func testPublicNeverSeesPersonalData(t *testing.T, backend string) {
 	}
 	if officer.Code != http.StatusOK || stranger.Code != http.StatusOK {
 		t.Errorf("events as officers: %d and %d", officer.Code, stranger.Code)
+	}
+
+	// The nominating group sees its own nomination in full (api.md), and
+	// nothing of the events that followed it.
+	own := api.EventsAs(events, api.Caller{Role: api.RoleCommunityGroup, Org: personaltest.NominatorID, TokenID: "t-own"}, id)
+	for _, secret := range []string{"Octavia Fennimore", "Horatio Pemberton", "Zebedee Quince", "Elspeth Nightingale", "Electoral roll extract for Quince"} {
+		if !strings.Contains(own.Body.String(), secret) {
+			t.Errorf("the nominating group does not see %q in its own nomination", secret)
+		}
+	}
+	if strings.Contains(own.Body.String(), "Invoices from Quarrendon") {
+		t.Errorf("the nominating group sees the owner's compensation claim")
 	}
 
 }

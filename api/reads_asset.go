@@ -273,8 +273,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	caller := CallerFrom(r.Context())
 	var rd *redactor
-	if !seesPersonalData(CallerFrom(r.Context()), council) {
+	if !seesPersonalData(caller, council) {
 		rd = newRedactor(stored)
 	}
 	out := eventPage{AssetID: id, Items: []eventView{}}
@@ -286,7 +287,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			out.NextCursor = encodeVersionCursor(e.Version)
 			break
 		}
-		v, err := viewOf(e, rd)
+		erd := rd
+		if ownNomination(caller, e) {
+			erd = nil // a community group sees its own nominations in full (api.md)
+		}
+		v, err := viewOf(e, erd)
 		if err != nil {
 			return fmt.Errorf("asset %s version %d: %w", id, e.Version, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/projections"
 )
@@ -62,4 +63,21 @@ func councilOf(events []eventstore.Event) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// ownNomination reports whether e is a nomination that the community group
+// calling made: api.md lets a group see its own nominations in full, as it
+// wrote them (the owners and occupiers it named, its contact details, its
+// electors). Its other events, and other groups' nominations, stay
+// redacted for it.
+func ownNomination(c Caller, e eventstore.Event) bool {
+	if c.Role != RoleCommunityGroup || c.Org == "" || e.Type != domain.TypeNominationReceived {
+		return false
+	}
+	var v struct {
+		Nominator struct {
+			ID string `json:"id"`
+		} `json:"nominator"`
+	}
+	return json.Unmarshal(e.Data, &v) == nil && v.Nominator.ID == c.Org
 }

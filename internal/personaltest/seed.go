@@ -12,6 +12,10 @@ const Council = "E07000228"
 // OtherCouncil is a council that is not responsible for the asset.
 const OtherCouncil = "E09000033"
 
+// NominatorID is the organisation id of the community group that
+// nominates the seeded asset: it may see its own nomination in full.
+const NominatorID = "org-friends-of-the-quince-arms"
+
 // OwnerID is the seeded owner's party id: "party:" + OwnerID is the
 // owner's data subject.
 const OwnerID = "owner-qzx-ottoline"
@@ -56,7 +60,7 @@ func Seed(t testing.TB, today domain.Date, post Post) Seeded {
 	owner := obj{"id": OwnerID, "name": "Ottoline Quarrendon", "address": "7 Larkspur Row, Ashby"}
 	nom := post("/v1/councils/"+Council+"/nominations", obj{
 		"received_on": received.String(),
-		"nominator":   obj{"name": "Friends of the Quince Arms", "kind": "charity", "local_connection": true},
+		"nominator":   obj{"id": NominatorID, "name": "Friends of the Quince Arms", "kind": "charity", "local_connection": true},
 		"land": obj{
 			"name": "The Quince Arms", "description": "A village pub with a garden", "boundaries": "Title SK999999",
 			"address": "1 High Street, Ashby", "postcode": "LE65 1AA", "use": "partly_residential",
