@@ -33,16 +33,12 @@ func poison(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := parseArgs(fs, args[1:]); err != nil {
 		return helpOK(err)
 	}
-	store, log, err := openLogged(ctx, *c, stderr)
+	o, err := openAll(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(*c, store)
-	if err != nil {
-		return err
-	}
-	defer db.SQL.Close()
+	defer o.Close()
+	store, db, log := o.store, o.db, o.log
 	n, err := newNode(ctx, store, db, log, nodeOptions{})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
@@ -71,16 +72,12 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	store, log, err := openLogged(ctx, *c, stderr)
+	o, err := openAll(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(*c, store)
-	if err != nil {
-		return err
-	}
-	defer db.SQL.Close()
+	defer o.Close()
+	store, db, log := o.store, o.db, o.log
 	if err := projections.NewProjector(store, db, regimes(), log).Migrate(ctx); err != nil {
 		return err
 	}
@@ -92,4 +89,33 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "acv: read models rebuilt to position %d in %s\n", end, time.Since(started).Round(time.Millisecond))
 	return nil
+}
+
+// opened is the log and its read models' database, opened together by the
+// commands that need both.
+type opened struct {
+	store eventstore.Store
+	db    projections.DB
+	log   *slog.Logger
+}
+
+// openAll opens (and migrates) the configured store and a handle on its
+// read models' database; Close closes both.
+func openAll(ctx context.Context, c Config, stderr io.Writer) (*opened, error) {
+	store, log, err := openLogged(ctx, c, stderr)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openReadModels(c, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &opened{store: store, db: db, log: log}, nil
+}
+
+// Close closes the read models' handle, then the store.
+func (o *opened) Close() {
+	o.db.SQL.Close()
+	o.store.Close()
 }

@@ -43,16 +43,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errUsage
 	}
 	c.Listen = true
-	store, log, err := openLogged(ctx, *c, stderr)
+	o, err := openAll(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(*c, store)
-	if err != nil {
-		return err
-	}
-	defer db.SQL.Close()
+	defer o.Close()
+	store, db, log := o.store, o.db, o.log
 	assets := eventstore.NewAssets(store, regimes(), uuid.New)
 	if *demoSeed {
 		if err := seedDemo(ctx, store, assets, log); err != nil {

@@ -50,16 +50,12 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprint(stderr, tokenUsage)
 		return errUsage
 	}
-	store, _, err := openLogged(ctx, *c, stderr)
+	o, err := openAll(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(*c, store)
-	if err != nil {
-		return err
-	}
-	defer db.SQL.Close()
+	defer o.Close()
+	store, db := o.store, o.db
 	if err := api.MigrateTokens(ctx, db.SQL, db.Dialect); err != nil {
 		return err
 	}
