@@ -112,6 +112,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
@@ -151,7 +154,7 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	if _, err := messaging.LockOffset(ctx, tx, db.Dialect, ConsumerName); err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
 	}
-	for _, t := range TableNames() {
+	for _, t := range tableNames(db.Dialect) {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
 		}
@@ -168,7 +171,9 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	return nil
 }
 
-// dropLeftovers drops the tables of a rebuild that died before its swap.
+// dropLeftovers drops the tables of a rebuild that died before its swap:
+// every set whose suffix starts with _r. On SQLite the FTS5 table's own
+// tables (rm_search_rX_data ...) go with it.
 func dropLeftovers(ctx context.Context, db DB) error {
 	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\_%\_r%' ESCAPE '\'`
 	if db.Dialect == Postgres {
@@ -179,27 +184,45 @@ func dropLeftovers(ctx context.Context, db DB) error {
 		return fmt.Errorf("rebuild: find leftovers: %w", err)
 	}
 	var names []string
-	live := map[string]bool{}
-	for _, t := range TableNames() {
-		live[t] = true
-	}
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
 			return fmt.Errorf("rebuild: find leftovers: %w", err)
 		}
-		if !live[n] {
-			names = append(names, n)
-		}
+		names = append(names, n)
 	}
 	rows.Close()
-	for _, n := range names {
-		if _, err := db.SQL.ExecContext(ctx, `DROP TABLE IF EXISTS `+n); err != nil {
-			return fmt.Errorf("rebuild: drop leftover %s: %w", n, err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rebuild: find leftovers: %w", err)
+	}
+	for _, suffix := range leftoverSuffixes(names, tableNames(db.Dialect)) {
+		if err := DropTables(ctx, db.SQL, db.Dialect, suffix); err != nil {
+			return fmt.Errorf("rebuild: drop leftovers: %w", err)
 		}
 	}
 	return nil
+}
+
+// leftoverSuffixes returns the rebuild suffixes (_r and base 36 digits)
+// of the given table names that are a read-model table's name and a
+// suffix, perhaps followed by _ and more (an FTS5 table's own tables), in
+// the order first seen.
+func leftoverSuffixes(names, bases []string) []string {
+	var out []string
+	for _, n := range names {
+		for _, b := range bases {
+			rest, ok := strings.CutPrefix(n, b+"_r")
+			if !ok || rest == "" {
+				continue
+			}
+			id, _, _ := strings.Cut(rest, "_")
+			if s := "_r" + id; id != "" && checkSuffix(s) == nil && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // estimateEvents guesses the log's size for progress reports: the last
