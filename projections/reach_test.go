@@ -20,7 +20,8 @@ func TestReach(t *testing.T) {
 		{"ended before its entry date", "2020-01-01", "2020-01-05", "2020-01-10", 0, 9},
 		{"no end", "2020-01-10", "", "2020-01-10", noReach, 0},
 		{"no entry date", "2020-01-10", "2025-01-10", "", noReach, 0},
-		{"more than 292 years", "0001-01-01", "2020-01-01", "0001-01-01", 737423, 0},
+		{"more than 292 years", "0001-01-01", "2020-01-01", "0001-01-01", 737424, 0},
+		{"across 1970", "1969-12-31", "1970-01-01", "1969-12-31", 1, 0},
 	} {
 		v := version(ListACV, tt.from, tt.to, "listed", tt.entered)
 		if back, ahead := reach(v); back != tt.wantBack || ahead != tt.wantAhead {

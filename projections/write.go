@@ -586,7 +586,8 @@ func reach(v RegisterVersion) (back, ahead int64) {
 // for any year (Date.DaysUntil goes through a time.Duration, which spans
 // only 292 years).
 func dayNumber(d domain.Date) int64 {
-	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.UTC).Unix() / 86400
+	// Midnight UTC is a whole number of days from the epoch, before it too.
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
 // addDays returns the day n days after d (before it for negative n), and
