@@ -266,16 +266,31 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 	from := `rm_register r`
 	var w where
 	if f.text != "" {
-		if d == SQLite && utf8.RuneCountInString(f.text) >= minSearchRunes {
+		like := "%" + escapeLike(f.text) + "%"
+		switch {
+		case utf8.RuneCountInString(f.text) < minSearchRunes:
+			// No trigram to look up: matched as the list is read.
+			w.add(`r.search LIKE ? ESCAPE '\'`, like)
+		case d == SQLite:
 			// The trigram table drives the join (CROSS JOIN keeps SQLite
 			// from reading the register in order and probing it): a phrase
 			// of trigrams matches where its text appears as a substring.
-			// LIKE below checks the match itself, the one rule both
-			// backends follow.
+			// LIKE checks the match itself, the one rule both backends
+			// follow.
 			from = `rm_search(?) s CROSS JOIN rm_register r ON r.rowid = s.rowid`
 			w.args = append(w.args, `"`+strings.ReplaceAll(f.text, `"`, `""`)+`"`)
+			w.add(`r.search LIKE ? ESCAPE '\'`, like)
+		default:
+			// The matches first, from the trigram index, then the rest
+			// (OFFSET 0 keeps the subquery a subquery). Left to itself,
+			// the generic plan of a prepared statement (pgx prepares each
+			// query text once) ANDs the trigram bitmap with the index
+			// range of the entry dates, whose size it cannot know and
+			// guesses small: 50 ms at 10^6 events where the matches alone
+			// take 3.
+			from = `(SELECT * FROM rm_register WHERE search LIKE ? ESCAPE '\' OFFSET 0) r`
+			w.args = append(w.args, like)
 		}
-		w.add(`r.search LIKE ? ESCAPE '\'`, "%"+escapeLike(f.text)+"%")
 	}
 	if f.council != "" {
 		w.add(`r.council = ?`, f.council)
