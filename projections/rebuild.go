@@ -125,8 +125,11 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 }
 
 // writeFresh writes one chunk of rows into the fresh tables, in one
-// transaction.
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite.
 func writeFresh(ctx context.Context, db DB, w Writer, rows []AssetRows) error {
+	if db.Dialect == Postgres {
+		return copyFresh(ctx, db, w.Suffix, rows)
+	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
