@@ -252,8 +252,8 @@ func (q *Queries) reach(ctx context.Context, list List) (reachBounds, bool, erro
 	return reachBounds{back: back.Int64, ahead: ahead.Int64}, true, nil
 }
 
-// minSearchRunes is the shortest text SQLite's trigram index can look up;
-// a shorter one is matched by LIKE while the list is read in order.
+// minSearchRunes is the shortest text a trigram index can look up; a
+// shorter one is matched while the list is read in order.
 const minSearchRunes = 3
 
 // registerSQL returns the query of a register page and its arguments
@@ -269,8 +269,14 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 		like := "%" + escapeLike(f.text) + "%"
 		switch {
 		case utf8.RuneCountInString(f.text) < minSearchRunes:
-			// No trigram to look up: matched as the list is read.
-			w.add(`r.search LIKE ? ESCAPE '\'`, like)
+			// No trigram to look up: matched as the list is read, by a
+			// function no index serves (PostgreSQL would otherwise read
+			// its whole trigram index for LIKE '%ro%').
+			fn := `instr(r.search, ?) > 0`
+			if d == Postgres {
+				fn = `strpos(r.search, ?) > 0`
+			}
+			w.add(fn, f.text)
 		case d == SQLite:
 			// The trigram table drives the join (CROSS JOIN keeps SQLite
 			// from reading the register in order and probing it): a phrase
