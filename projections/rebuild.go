@@ -118,10 +118,30 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
+	if err := analyze(ctx, db, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := swap(ctx, db, suffix, end); err != nil {
 		return 0, err
 	}
 	return end, nil
+}
+
+// analyze gathers PostgreSQL's statistics of the fresh tables before they
+// are swapped in: without them, until autovacuum comes round, the planner
+// guesses, and at 10^5 events it read a council's register page in 5 ms
+// instead of 1.7. SQLite's plans need none (TestRegisterQueryPlans runs
+// without).
+func analyze(ctx context.Context, db DB, suffix string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	for _, t := range TableNames() {
+		if _, err := db.SQL.ExecContext(ctx, `ANALYZE `+t+suffix); err != nil {
+			return fmt.Errorf("analyze %s%s: %w", t, suffix, err)
+		}
+	}
+	return nil
 }
 
 // writeFresh writes one chunk of rows into the fresh tables, in one
