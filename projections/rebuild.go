@@ -116,7 +116,13 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
+	if err := analyze(ctx, db, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if err := refreshOrganisations(ctx, store, db, orgs); err != nil {
@@ -128,9 +134,29 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	return end, nil
 }
 
+// analyze gathers PostgreSQL's statistics of the fresh tables before they
+// are swapped in: without them, until autovacuum comes round, the planner
+// guesses, and at 10^5 events it read a council's register page in 5 ms
+// instead of 1.7. SQLite's plans need none (TestRegisterQueryPlans runs
+// without).
+func analyze(ctx context.Context, db DB, suffix string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	for _, t := range TableNames() {
+		if _, err := db.SQL.ExecContext(ctx, `ANALYZE `+t+suffix); err != nil {
+			return fmt.Errorf("analyze %s%s: %w", t, suffix, err)
+		}
+	}
+	return nil
+}
+
 // writeFresh writes one chunk of rows into the fresh tables, in one
-// transaction.
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite.
 func writeFresh(ctx context.Context, db DB, w Writer, rows []AssetRows) error {
+	if db.Dialect == Postgres {
+		return copyFresh(ctx, db, w.Suffix, rows)
+	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -158,7 +184,7 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	if _, err := messaging.LockOffset(ctx, tx, db.Dialect, ConsumerName); err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
 	}
-	for _, t := range TableNames() {
+	for _, t := range tableNames(db.Dialect) {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
 		}
@@ -175,7 +201,9 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	return nil
 }
 
-// dropLeftovers drops the tables of a rebuild that died before its swap.
+// dropLeftovers drops the tables of a rebuild that died before its swap:
+// every set whose suffix starts with _r. On SQLite the FTS5 table's own
+// tables (rm_search_rX_data ...) go with it.
 func dropLeftovers(ctx context.Context, db DB) error {
 	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\_%\_r%' ESCAPE '\'`
 	if db.Dialect == Postgres {
@@ -186,27 +214,45 @@ func dropLeftovers(ctx context.Context, db DB) error {
 		return fmt.Errorf("rebuild: find leftovers: %w", err)
 	}
 	var names []string
-	live := map[string]bool{}
-	for _, t := range TableNames() {
-		live[t] = true
-	}
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
 			return fmt.Errorf("rebuild: find leftovers: %w", err)
 		}
-		if !live[n] {
-			names = append(names, n)
-		}
+		names = append(names, n)
 	}
 	rows.Close()
-	for _, n := range names {
-		if _, err := db.SQL.ExecContext(ctx, `DROP TABLE IF EXISTS `+n); err != nil {
-			return fmt.Errorf("rebuild: drop leftover %s: %w", n, err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rebuild: find leftovers: %w", err)
+	}
+	for _, suffix := range leftoverSuffixes(names, tableNames(db.Dialect)) {
+		if err := DropTables(ctx, db.SQL, db.Dialect, suffix); err != nil {
+			return fmt.Errorf("rebuild: drop leftovers: %w", err)
 		}
 	}
 	return nil
+}
+
+// leftoverSuffixes returns the rebuild suffixes (_r and base 36 digits)
+// of the given table names that are a read-model table's name and a
+// suffix, perhaps followed by _ and more (an FTS5 table's own tables), in
+// the order first seen.
+func leftoverSuffixes(names, bases []string) []string {
+	var out []string
+	for _, n := range names {
+		for _, b := range bases {
+			rest, ok := strings.CutPrefix(n, b+"_r")
+			if !ok || rest == "" {
+				continue
+			}
+			id, _, _ := strings.Cut(rest, "_")
+			if s := "_r" + id; id != "" && checkSuffix(s) == nil && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // estimateEvents guesses the log's size for progress reports: the last

@@ -45,21 +45,41 @@ func (p *Projector) Name() string { return ConsumerName }
 
 // Migrate creates the read-model tables and the consumers' offsets table
 // if they do not exist. Tables a rebuild swapped in keep their own index
-// names, so once rm_assets exists nothing more is created.
+// names, so once rm_assets exists nothing more is created, unless the live
+// tables are of an earlier layout (rm_register without reach_back, before
+// the register's keyset indexes and its text search index): then Migrate
+// rebuilds them from the log, into fresh tables swapped in as [Rebuild]
+// does, before it returns. The old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
 	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
 		return err
 	}
-	return messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
+	var outdated bool
+	err := messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
 		if err := migrateOrganisations(ctx, tx); err != nil {
 			return err
 		}
 		exists, err := tableExists(ctx, tx, p.db.Dialect, tableAssets)
-		if err != nil || exists {
+		if err != nil {
 			return err
 		}
-		return CreateTables(ctx, tx, p.db.Dialect, "")
+		if !exists {
+			return CreateTables(ctx, tx, p.db.Dialect, "")
+		}
+		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, "reach_back")
+		outdated = !current
+		return err
 	})
+	if err != nil || !outdated {
+		return err
+	}
+	p.log.Info("read models: the live tables are of an earlier layout; rebuilding them from the log")
+	end, err := Rebuild(ctx, p.store, p.db, p.regimes, nil)
+	if err != nil {
+		return fmt.Errorf("read models: upgrade the tables' layout: %w", err)
+	}
+	p.log.Info("read models: rebuilt", slog.Int64("position", end))
+	return nil
 }
 
 // Handle implements [messaging.Consumer]. An event whose asset's rows
@@ -141,6 +161,19 @@ func tableExists(ctx context.Context, q messaging.Querier, d Dialect, name strin
 	var n int
 	if err := q.QueryRowContext(ctx, query, name).Scan(&n); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+func columnExists(ctx context.Context, q messaging.Querier, d Dialect, table, column string) (bool, error) {
+	query := `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`
+	if d == Postgres {
+		query = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()
+			AND table_name = $1 AND column_name = $2`
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, query, table, column).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for column %s.%s: %w", table, column, err)
 	}
 	return n > 0, nil
 }

@@ -31,7 +31,19 @@ import (
 //     shows on a list after its removal or expiry is not counted as on it;
 //   - rm_register.search is the lower-cased name and address the national
 //     register's text search matches, folded in Go so that both dialects
-//     agree on non-ASCII letters.
+//     agree on non-ASCII letters. Its trigram index makes the search cost
+//     what it matches, not what the register holds: on PostgreSQL a GIN
+//     index (pg_trgm's gin_trgm_ops, which serves LIKE '%term%'), on SQLite
+//     the FTS5 table rm_search (the trigram tokenizer; its rowid is the
+//     register row's rowid, and it holds no copy of the text);
+//   - rm_register.reach_back and reach_ahead bound how far an entry date
+//     can lie from the days its version stands: reach_back is the days from
+//     entry_date to valid_to, reach_ahead those from valid_from to
+//     entry_date (0 when the version starts on or after it), each
+//     noReach when it cannot be told (no entry date, no end). Their
+//     maxima, read off their indexes, turn "stands on day D" into a range
+//     of entry dates, so a register on any day is read from the index in
+//     list order (see [Queries.Register]).
 
 // table describes one read-model table: its base name, column definitions,
 // primary key and secondary indexes.
@@ -54,9 +66,13 @@ type column struct {
 }
 
 // index is a secondary index; its full name is table+suffix+"_"+name.
+// An index with only set exists in that dialect alone; using names its
+// access method (gin) and columns may then carry an operator class.
 type index struct {
 	name    string
 	columns []string
+	only    Dialect
+	using   string
 }
 
 func text(name string) column     { return column{name, "TEXT NOT NULL", "text[]"} }
@@ -72,7 +88,15 @@ const (
 	tableTimeline  = "rm_timeline"
 	tableDeadlines = "rm_deadlines"
 	tableMoratoria = "rm_moratoria"
+	// tableSearch is SQLite's trigram index of rm_register.search, an FTS5
+	// table: not a table of rows, so not in [TableNames], but created,
+	// filled, swapped and dropped with the others.
+	tableSearch = "rm_search"
 )
+
+// noReach is the reach of a register version whose entry date or end is
+// unknown: large enough that any query bound by it is not bound at all.
+const noReach = 1 << 40
 
 // schema returns the description of every table of a set. The column order
 // is the order [Writer] inserts values in.
@@ -87,7 +111,7 @@ func schema() []table {
 				bigint("decided_partly_listed"), bigint("decided_not_listed"), text("view"),
 			},
 			key:     []string{"asset_id"},
-			indexes: []index{{"council", []string{"council"}}},
+			indexes: []index{{name: "council", columns: []string{"council"}}},
 		},
 		{
 			name: tableRegister,
@@ -95,13 +119,20 @@ func schema() []table {
 				text("asset_id"), bigint("seq"), text("council"), text("list"), text("valid_from"),
 				nullText("valid_to"), text("reference"), text("name"), text("address"), text("postcode"),
 				double("lat"), double("lon"), text("status"), text("entry_date"), text("end_date"),
-				text("search"), text("entry"),
+				text("search"), text("entry"), bigint("reach_back"), bigint("reach_ahead"),
 			},
 			key: []string{"asset_id", "seq"},
 			indexes: []index{
-				{"council", []string{"council", "list", "valid_from"}},
+				// A council's list in its order, and its keyset pagination;
+				// valid_from and valid_to are in the index so that versions
+				// not standing on the day are skipped without reading rows.
+				{name: "council", columns: []string{"council", "list", "entry_date", "reference", "asset_id", "seq", "valid_from", "valid_to"}},
 				// the national register's order, and its keyset pagination
-				{"entries", []string{"list", "entry_date", "reference", "asset_id", "seq"}},
+				{name: "entries", columns: []string{"list", "entry_date", "reference", "asset_id", "seq", "valid_from", "valid_to"}},
+				{name: "reach_back", columns: []string{"list", "reach_back"}},
+				{name: "reach_ahead", columns: []string{"list", "reach_ahead"}},
+				// the national text search (SQLite's is the table rm_search)
+				{name: "search", columns: []string{"search gin_trgm_ops"}, only: Postgres, using: "gin"},
 			},
 		},
 		{
@@ -119,7 +150,7 @@ func schema() []table {
 				text("start_date"), text("end_date"), boolean("closed"), text("rule"),
 			},
 			key:     []string{"asset_id", "seq"},
-			indexes: []index{{"council", []string{"council", "end_date"}}},
+			indexes: []index{{name: "council", columns: []string{"council", "end_date"}}},
 		},
 		{
 			name: tableMoratoria,
@@ -129,7 +160,7 @@ func schema() []table {
 				text("interested_group"), text("outcome"),
 			},
 			key:     []string{"asset_id", "seq"},
-			indexes: []index{{"protected", []string{"protected_end"}}},
+			indexes: []index{{name: "protected", columns: []string{"protected_end"}}},
 		},
 	}
 }
@@ -185,7 +216,7 @@ func createTables(ctx context.Context, x Execer, d Dialect, suffix string, index
 	if err := checkSuffix(suffix); err != nil {
 		return err
 	}
-	var stmts []string
+	stmts := prelude(d, suffix)
 	for _, t := range schema() {
 		sql := t.createSQL(d, suffix)
 		if !indexes {
@@ -201,18 +232,57 @@ func createTables(ctx context.Context, x Execer, d Dialect, suffix string, index
 	return nil
 }
 
+// prelude returns what a set needs besides its tables of rows: on
+// PostgreSQL the pg_trgm extension (trusted since PostgreSQL 13: a
+// database owner may create it), on SQLite the FTS5 trigram table that
+// indexes rm_register.search. The table is contentless (the text stays in
+// rm_register only) and takes deletes by rowid; case_sensitive 1, because
+// the text is lower-cased in Go already and must match exactly as LIKE
+// does.
+func prelude(d Dialect, suffix string) []string {
+	if d == Postgres {
+		return []string{`CREATE EXTENSION IF NOT EXISTS pg_trgm`}
+	}
+	return []string{`CREATE VIRTUAL TABLE IF NOT EXISTS ` + tableSearch + suffix +
+		` USING fts5(search, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`}
+}
+
+// fillSearch fills SQLite's trigram index of a set from its register: a
+// rebuild's fresh set, once its rows are in. On PostgreSQL the index is
+// an ordinary one, built by [CreateIndexes].
+func fillSearch(ctx context.Context, x Execer, d Dialect, suffix string) error {
+	if d != SQLite {
+		return nil
+	}
+	if _, err := x.ExecContext(ctx, `INSERT INTO `+tableSearch+suffix+` (rowid, search) SELECT rowid, search FROM `+
+		tableRegister+suffix); err != nil {
+		return fmt.Errorf("fill the text search index %q: %w", suffix, err)
+	}
+	return nil
+}
+
 // DropTables drops the read-model tables with the given suffix, and their
 // indexes, if they exist.
 func DropTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
 	if err := checkSuffix(suffix); err != nil {
 		return err
 	}
-	for _, t := range schema() {
-		if _, err := x.ExecContext(ctx, `DROP TABLE IF EXISTS `+t.name+suffix); err != nil {
-			return fmt.Errorf("drop read-model table %s%s (%s): %w", t.name, suffix, d, err)
+	for _, t := range tableNames(d) {
+		if _, err := x.ExecContext(ctx, `DROP TABLE IF EXISTS `+t+suffix); err != nil {
+			return fmt.Errorf("drop read-model table %s%s (%s): %w", t, suffix, d, err)
 		}
 	}
 	return nil
+}
+
+// tableNames returns the tables of a set in the dialect: [TableNames], and
+// on SQLite the text search table.
+func tableNames(d Dialect) []string {
+	names := TableNames()
+	if d == SQLite {
+		names = append(names, tableSearch)
+	}
+	return names
 }
 
 // checkSuffix refuses a suffix that could not be pasted into SQL as part
@@ -242,7 +312,14 @@ func (t table) createSQL(d Dialect, suffix string) []string {
 	}
 	stmts := []string{b.String()}
 	for _, ix := range t.indexes {
-		stmts = append(stmts, "CREATE INDEX IF NOT EXISTS "+name+"_"+ix.name+" ON "+name+
+		if ix.only != "" && ix.only != d {
+			continue
+		}
+		using := ""
+		if ix.using != "" {
+			using = " USING " + ix.using
+		}
+		stmts = append(stmts, "CREATE INDEX IF NOT EXISTS "+name+"_"+ix.name+" ON "+name+using+
 			" ("+strings.Join(ix.columns, ", ")+")")
 	}
 	return stmts

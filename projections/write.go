@@ -72,6 +72,17 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	if err != nil {
 		return err
 	}
+	// SQLite's text search index follows the register by rowid: its
+	// entries go before the register's rows do and come after they are
+	// in. A fresh set's is filled in one statement once it is loaded
+	// (see fillSearch).
+	search := w.Dialect == SQLite && !w.Fresh
+	if search {
+		if err := w.searchIndex(ctx, x, `DELETE FROM `+tableSearch+w.Suffix+` WHERE rowid IN (SELECT rowid FROM `+
+			tableRegister+w.Suffix+` WHERE asset_id IN (`, ids); err != nil {
+			return err
+		}
+	}
 	for _, b := range batches {
 		if w.Fresh {
 			break
@@ -83,6 +94,33 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	for _, b := range batches {
 		if err := w.insert(ctx, x, b); err != nil {
 			return err
+		}
+	}
+	if search {
+		if err := w.searchIndex(ctx, x, `INSERT INTO `+tableSearch+w.Suffix+` (rowid, search) SELECT rowid, search FROM `+
+			tableRegister+w.Suffix+` WHERE asset_id IN (`, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchIndex runs stmt, which ends in "asset_id IN (", for the assets
+// ids, a chunk at a time, closing its parentheses: SQLite's text search
+// index is kept in step with the register's rows.
+func (w Writer) searchIndex(ctx context.Context, x Execer, stmt string, ids []string) error {
+	closing := ")"
+	if strings.HasPrefix(stmt, "DELETE") {
+		closing = "))"
+	}
+	for start := 0; start < len(ids); start += deleteChunk {
+		chunk := ids[start:min(start+deleteChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if _, err := x.ExecContext(ctx, stmt+placeholders(len(chunk))+closing, args...); err != nil {
+			return fmt.Errorf("index the text of %d assets in %s%s: %w", len(chunk), tableSearch, w.Suffix, err)
 		}
 	}
 	return nil
@@ -404,6 +442,9 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 			register.str(dateText(e.EndDate))
 			register.str(searchText(e.Name, e.AddressText))
 			register.str(string(entry))
+			back, ahead := reach(v)
+			register.num(back)
+			register.num(ahead)
 			register.end()
 		}
 
@@ -517,6 +558,51 @@ func dateText(d domain.Date) string {
 // break, so it cannot match across the two.
 func searchText(name, address string) string {
 	return strings.ToLower(name) + "\n" + strings.ToLower(address)
+}
+
+// reach returns a register version's reach_back, the days from its entry
+// date to its end (valid_to), and reach_ahead, the days from its start
+// (valid_from) to its entry date, 0 when it starts on or after it: a
+// version standing on day D has an entry date after D - reach_back and on
+// or before D + reach_ahead. Either is noReach when it cannot be told.
+func reach(v RegisterVersion) (back, ahead int64) {
+	entered := v.Entry.EntryDate
+	if entered.IsZero() {
+		// Stored as '', which sorts before every day: no lower bound
+		// holds, and no upper bound excludes it.
+		return noReach, 0
+	}
+	back, ahead = noReach, noReach
+	if !v.ValidTo.IsZero() {
+		back = max(0, dayNumber(v.ValidTo)-dayNumber(entered))
+	}
+	if !v.ValidFrom.IsZero() {
+		ahead = max(0, dayNumber(entered)-dayNumber(v.ValidFrom))
+	}
+	return back, ahead
+}
+
+// dayNumber numbers the days: consecutive days have consecutive numbers,
+// for any year (Date.DaysUntil goes through a time.Duration, which spans
+// only 292 years).
+func dayNumber(d domain.Date) int64 {
+	// Midnight UTC is a whole number of days from the epoch, before it too.
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// addDays returns the day n days after d (before it for negative n), and
+// false when that falls outside the years 1 to 9999, which dates stored
+// as text can hold.
+func addDays(d domain.Date, n int64) (domain.Date, bool) {
+	const maxDays = 10_000 * 366
+	if n > maxDays || n < -maxDays {
+		return domain.Date{}, false
+	}
+	t := time.Date(d.Year(), d.Month(), d.Day()+int(n), 12, 0, 0, 0, time.UTC)
+	if t.Year() < 1 || t.Year() > 9999 {
+		return domain.Date{}, false
+	}
+	return domain.NewDate(t.Year(), t.Month(), t.Day()), true
 }
 
 // or returns s, or def when s is empty.

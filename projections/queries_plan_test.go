@@ -1,0 +1,247 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// explain returns the plan of query (? placeholders) with args, one line
+// per plan row. On PostgreSQL it runs in a transaction with the given
+// planner settings (enable_seqscan = off ...), which are local to it: a
+// handful of rows would otherwise make any plan look good.
+func explain(t *testing.T, db DB, settings []string, query string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	prefix := "EXPLAIN QUERY PLAN "
+	if db.Dialect == Postgres {
+		prefix = "EXPLAIN "
+		for _, s := range settings {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL "+s); err != nil {
+				t.Fatalf("SET LOCAL %s: %v", s, err)
+			}
+		}
+	}
+	rows, err := tx.QueryContext(ctx, prefix+db.Dialect.Rebind(query), args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, vals[len(vals)-1].String) // SQLite's detail, PostgreSQL's only column
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestRegisterQueryPlans: every register page is read from an index in the
+// list's order, from the cursor (or the first entry date that can stand on
+// the day) on, with no scan of the table and no sort, on both backends;
+// the text search is looked up in its trigram index; the reach bounds come
+// off the end of their indexes. A change to the queries or the indexes
+// that makes a page cost in proportion to the list fails here.
+func TestRegisterQueryPlans(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db DB) {
+		seed(t, db)
+		// Enough rows, and statistics, for PostgreSQL's planner to tell a
+		// council from the whole list.
+		var rows []AssetRows
+		for i := range 12_000 {
+			entered := fmt.Sprintf("%d-%02d-01", 2013+i%12, 1+i%12)
+			ended := fmt.Sprintf("%d-%02d-01", 2018+i%12, 1+i%12)
+			rows = append(rows, fixture{id: fmt.Sprintf("m%05d", i), council: fmt.Sprintf("E060000%02d", i%40),
+				name: fmt.Sprintf("Asset %d", i), address: fmt.Sprintf("%d Mill Lane", i), status: "listed",
+				register: []RegisterVersion{version(ListACV, entered, ended, "listed", entered)}}.rows())
+		}
+		mustReplace(t, db, rows...)
+		if _, err := db.SQL.Exec(`ANALYZE`); err != nil {
+			t.Fatal(err)
+		}
+		// A 5-year listing's reach: what the bounds are on a real register.
+		b := reachBounds{back: 5*366 + 1, ahead: 0}
+		after := cursor{Kind: cursorRegister, Text: []string{"2024-01-10", "R1", "a1"}, Nums: []int64{1}}
+		ordered := []string{"enable_seqscan = off", "enable_sort = off", "enable_bitmapscan = off"}
+		for _, tt := range []struct {
+			name     string
+			f        registerFilter
+			more     bool
+			index    string // the index the page is read from; rm_register_ for either
+			settings []string
+			sorts    bool // the matches are sorted (the text search)
+		}{
+			{"council's list today", registerFilter{list: ListACV, council: councilA, asOf: today}, false, "rm_register_council", ordered, false},
+			{"council's list after a cursor", registerFilter{list: ListACV, council: councilA, asOf: today}, true, "rm_register_council", ordered, false},
+			{"council's list as of a past day", registerFilter{list: ListACV, council: councilB, asOf: day("2019-06-30")}, false, "rm_register_council", ordered, false},
+			// a list of one entry: either index will do
+			{"unsuccessful list", registerFilter{list: ListUnsuccessful, council: councilA, asOf: today}, true, "rm_register_", ordered, false},
+			{"national register", registerFilter{list: ListACV, asOf: today}, false, "rm_register_entries", ordered, false},
+			{"national register after a cursor", registerFilter{list: ListACV, asOf: day("2019-06-30")}, true, "rm_register_entries", ordered, false},
+			{"national by status", registerFilter{list: ListACV, status: "listed", asOf: today}, true, "rm_register_entries", ordered, false},
+			{"national text search", registerFilter{list: ListACV, text: "red lion", asOf: today}, false, "", []string{"enable_seqscan = off", "enable_indexscan = off"}, true},
+			// too short for a trigram: read in order, as the others
+			{"national search for two letters", registerFilter{list: ListACV, text: "ro", asOf: today}, true, "rm_register_entries", ordered, false},
+		} {
+			query, args := registerSQL(db.Dialect, tt.f, b, after, tt.more, 100)
+			plans := []string{explain(t, db, tt.settings, query, args...)}
+			if db.Dialect == Postgres {
+				// pgx prepares every query text once: after five runs
+				// PostgreSQL may keep one plan for every value, made
+				// without knowing them. It must be as good.
+				settings := append(slices.Clone(tt.settings), "plan_cache_mode = force_generic_plan")
+				if tt.sorts {
+					settings = []string{"plan_cache_mode = force_generic_plan"}
+				}
+				plans = append(plans, explainGeneric(t, db, settings, query, args...))
+			}
+			for _, plan := range plans {
+				checkPlan(t, db, tt.name, tt.index, tt.more, tt.sorts, plan, query)
+			}
+		}
+		// The bounds come off the end of an index.
+		for _, col := range []string{"reach_back", "reach_ahead"} {
+			plan := explain(t, db, ordered, `SELECT `+col+` FROM rm_register WHERE list = ? ORDER BY `+col+` DESC LIMIT 1`, string(ListACV))
+			if !strings.Contains(plan, "rm_register_"+col) || strings.Contains(plan, "Sort") || strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("the largest %s is not read off its index; plan:\n%s", col, plan)
+			}
+		}
+	})
+}
+
+// checkPlan checks one plan of a register query (see TestRegisterQueryPlans):
+// the register is not scanned; a page is read from index in order (sorts
+// false) from the cursor or from the first entry date that can stand on
+// the day, or the text is looked up in its trigram index alone (sorts).
+func checkPlan(t *testing.T, db DB, name, index string, more, sorts bool, plan, query string) {
+	t.Helper()
+	bad := func(why string) { t.Errorf("%s: %s; plan:\n%s\nquery: %s", name, why, plan, query) }
+	if strings.Contains(plan, "Seq Scan") || sqliteScans(plan, "r") {
+		bad("the register is scanned")
+	}
+	if !sorts && (strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort")) {
+		bad("the page is sorted, not read in order")
+	}
+	if index != "" {
+		if !strings.Contains(plan, index) {
+			bad("not read from " + index)
+		}
+		// SQLite shows the bounds of the index range in the SEARCH line,
+		// PostgreSQL in Index Cond.
+		bounds := []string{"entry_date>?", "(entry_date > "}
+		if more {
+			bounds = []string{"(entry_date,reference,asset_id,seq)>(?,?,?,?)", "ROW(entry_date, reference, asset_id, seq) > ROW("}
+		}
+		if !strings.Contains(plan, bounds[0]) && !indexCondHas(plan, bounds[1]) {
+			bad("the index range does not start at " + map[bool]string{true: "the cursor", false: "the first entry date"}[more])
+		}
+	}
+	if sorts {
+		want := "rm_register_search"
+		if db.Dialect == SQLite {
+			want = "VIRTUAL TABLE"
+		}
+		if !strings.Contains(plan, want) {
+			bad("the text is not looked up in its trigram index")
+		}
+		if strings.Contains(plan, "BitmapAnd") || strings.Contains(plan, "rm_register_entries") {
+			bad("the matches are combined with a range of the whole register")
+		}
+	}
+}
+
+// sqliteScans says whether a SQLite plan reads the table with the alias
+// whole (SCAN r, not SEARCH r USING INDEX).
+func sqliteScans(plan, alias string) bool {
+	for _, line := range strings.Split(plan, "\n") {
+		if line == "SCAN "+alias || strings.HasPrefix(line, "SCAN "+alias+" ") && !strings.Contains(line, "INDEX") {
+			return true
+		}
+	}
+	return false
+}
+
+// indexCondHas says whether a PostgreSQL plan's Index Cond holds s.
+func indexCondHas(plan, s string) bool {
+	for _, line := range strings.Split(plan, "\n") {
+		if strings.Contains(line, "Index Cond:") && strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// explainGeneric returns PostgreSQL's generic plan of query (? placeholders),
+// the plan it may keep for a prepared statement whatever the values: the
+// statement is prepared and explained with args as literals under
+// plan_cache_mode = force_generic_plan (among settings).
+func explainGeneric(t *testing.T, db DB, settings []string, query string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, s := range settings {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL "+s); err != nil {
+			t.Fatalf("SET LOCAL %s: %v", s, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "PREPARE register_page AS "+db.Dialect.Rebind(query)); err != nil {
+		t.Fatalf("prepare %s: %v", query, err)
+	}
+	defer tx.ExecContext(ctx, "DEALLOCATE register_page")
+	literals := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			literals[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		default:
+			literals[i] = fmt.Sprint(v)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "EXPLAIN EXECUTE register_page("+strings.Join(literals, ", ")+")")
+	if err != nil {
+		t.Fatalf("explain the generic plan of %s: %v", query, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
