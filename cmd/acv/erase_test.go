@@ -403,7 +403,12 @@ func (s *eraseStack) readModels() map[string][]string {
 	s.t.Helper()
 	out := map[string][]string{}
 	for _, table := range s.tables() {
-		if strings.HasPrefix(table, "rm_") {
+		// SQLite's full-text search table (rm_search) and its shadow
+		// tables hold an index whose segments depend on how it was
+		// filled (row by row, or at once by a rebuild), not what it
+		// finds; that a rebuild's search finds what following found is
+		// tested in projections (TestRegisterPagesOfANationalLog).
+		if strings.HasPrefix(table, "rm_") && !strings.HasPrefix(table, "rm_search") {
 			out[table] = s.dump(table)
 		}
 	}
