@@ -398,7 +398,7 @@ func (s *eraseStack) keyBytes() [][]byte {
 	return out
 }
 
-// readModels dumps every read-model table.
+// readModels dumps every read-model table but the search index.
 func (s *eraseStack) readModels() map[string][]string {
 	s.t.Helper()
 	out := map[string][]string{}
