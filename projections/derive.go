@@ -2,7 +2,6 @@ package projections
 
 import (
 	"encoding/json"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -505,7 +504,7 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 			}
 		}
 		o := b.open[i]
-		if o == nil && !ok || o != nil && ok && key == b.openKey[i] && reflect.DeepEqual(o.Entry, cur) {
+		if o == nil && !ok || o != nil && ok && key == b.openKey[i] && sameEntry(o.Entry, cur) {
 			continue
 		}
 		from := on
@@ -528,6 +527,18 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 			b.openKey[i], b.lastFrom[i] = key, from
 		}
 	}
+}
+
+// sameEntry reports whether two entries are equal field by field, Point by
+// value: what reflect.DeepEqual says of them, without reflection, which
+// cost a rebuild about a tenth of its deriving (step runs after every event).
+func sameEntry(x, y RegisterEntry) bool {
+	px, py := x.Point, y.Point
+	if px != py && (px == nil || py == nil || *px != *py) {
+		return false
+	}
+	x.Point, y.Point = nil, nil
+	return x == y
 }
 
 // close ends version v on day to, clamped to its ValidFrom and to the day
