@@ -31,6 +31,14 @@ import (
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
+	rows, _ := derive(id, regimes, history)
+	return rows
+}
+
+// derive is [Derive], also returning the counts of the asset's nominations
+// that its view lists: a rebuild hands them to the writer, which would
+// otherwise read them back from the view's JSON (countNominations).
+func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, nominationCounts) {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
 	reg := registerBuilder{assetID: id, postcodes: map[string]string{}}
@@ -61,7 +69,27 @@ func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
 	rows.Deadlines = deadlines(id, a.Council(), clocks)
 	rows.Moratoria = moratoria(id, a)
 	rows.Asset = assetRow(id, a, last, clocks, rows.Moratoria, expired, known)
-	return rows
+	return rows, decisionCounts(a.Nominations())
+}
+
+// decisionCounts counts noms and their decisions' outcomes: what
+// countNominations reads from the view that assetRow makes of them.
+func decisionCounts(noms []domain.NominationRecord) nominationCounts {
+	c := nominationCounts{nominations: int64(len(noms))}
+	for _, n := range noms {
+		if n.Decision == nil {
+			continue
+		}
+		switch n.Decision.Outcome {
+		case domain.Listed:
+			c.listed++
+		case domain.PartlyListed:
+			c.partlyListed++
+		case domain.NotListed:
+			c.notListed++
+		}
+	}
+	return c
 }
 
 // effective returns the day r took legal effect: the log's effective date,

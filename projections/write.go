@@ -63,12 +63,18 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	if w.Dialect != Postgres && w.Dialect != SQLite {
 		return fmt.Errorf("replace read-model rows: unknown dialect %q", w.Dialect)
 	}
-	rows = lastOfEach(rows)
+	return w.replace(ctx, x, lastOfEach(rows), nil)
+}
+
+// replace is [Writer.Replace] of rows with one AssetRows per asset.
+// counts[i] are rows[i]'s nomination counts, or counts is nil and they are
+// read from the views.
+func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts []nominationCounts) error {
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, err := newBatches(rows)
+	batches, err := newBatches(rows, counts)
 	if err != nil {
 		return err
 	}
@@ -380,7 +386,12 @@ func (b *batch) values(start, end int) []any {
 }
 
 // newBatches lays out rows for the five tables, in [schema] order.
-func newBatches(rows []AssetRows) ([]*batch, error) {
+// counts[i] are rows[i]'s nomination counts; when counts is nil they are
+// read from the assets' views.
+func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
+	if counts != nil && len(counts) != len(rows) {
+		return nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
+	}
 	ts := schema()
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
@@ -397,9 +408,14 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 		r := &rows[i]
 		a := &r.Asset
 		id := a.ID
-		counts, err := countNominations(a.View)
-		if err != nil {
-			return nil, fmt.Errorf("asset %s: %w", id, err)
+		var c nominationCounts
+		if counts != nil {
+			c = counts[i]
+		} else {
+			var err error
+			if c, err = countNominations(a.View); err != nil {
+				return nil, fmt.Errorf("asset %s: %w", id, err)
+			}
 		}
 		assets.str(id)
 		assets.str(a.Council)
@@ -413,10 +429,10 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 		assets.str(a.Status)
 		assets.num(a.Version)
 		assets.num(a.Position)
-		assets.num(counts.nominations)
-		assets.num(counts.listed)
-		assets.num(counts.partlyListed)
-		assets.num(counts.notListed)
+		assets.num(c.nominations)
+		assets.num(c.listed)
+		assets.num(c.partlyListed)
+		assets.num(c.notListed)
 		assets.str(string(a.View))
 		assets.end()
 
