@@ -402,7 +402,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 	}
 	assets, register, timeline := newBatch(ts[0], len(rows)), newBatch(ts[1], nreg), newBatch(ts[2], ntl)
 	deadlines, moratoria := newBatch(ts[3], ndl), newBatch(ts[4], nmor)
-	var buf []byte // a timeline entry's JSON
+	var buf []byte // a register entry's or a timeline's JSON
 
 	for i := range rows {
 		r := &rows[i]
@@ -437,8 +437,8 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 		assets.end()
 
 		for seq, v := range r.Register {
-			entry, err := json.Marshal(v.Entry)
-			if err != nil {
+			var err error
+			if buf, err = appendEntryJSON(buf[:0], &v.Entry); err != nil {
 				return nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
 			}
 			e := &v.Entry
@@ -457,7 +457,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 			register.str(dateText(e.EntryDate))
 			register.str(dateText(e.EndDate))
 			register.str(searchText(e.Name, e.AddressText))
-			register.str(string(entry))
+			register.str(string(buf))
 			back, ahead := reach(v)
 			register.num(back)
 			register.num(ahead)
