@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
@@ -279,7 +278,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 		view.Disposals = append(view.Disposals, DisposalView{ID: d.DisposalID, Kind: string(d.Kind),
 			ExemptionCode: string(d.Exemption), Buyer: buyerName(d, known), On: d.DisposedOn, InBreach: d.InBreach, BreachRule: d.Rule})
 	}
-	row.View, _ = json.Marshal(view) // cannot fail: plain values, and Date's MarshalText never errs
+	row.View, _ = appendViewJSON(nil, &view) // as json.Marshal: fails only on a point at NaN or infinity, then nil
 	return row
 }
 
