@@ -62,7 +62,7 @@ func (o *jsonOut) boolOmit(k string, v bool) {
 func (o *jsonOut) date(k string, d domain.Date) {
 	o.key(k)
 	o.b = append(o.b, '"')
-	o.b = append(o.b, dateText(d)...)
+	o.b = appendDate(o.b, d)
 	o.b = append(o.b, '"')
 }
 

@@ -555,18 +555,21 @@ func countNominations(view json.RawMessage) (nominationCounts, error) {
 
 // dateText returns d as stored: YYYY-MM-DD, or "" for the zero date.
 func dateText(d domain.Date) string {
+	var b [10]byte
+	return string(appendDate(b[:0], d))
+}
+
+// appendDate appends d as dateText returns it.
+func appendDate(b []byte, d domain.Date) []byte {
 	if d.IsZero() {
-		return ""
+		return b
 	}
 	y, m, day := d.Year(), int(d.Month()), d.Day()
 	if y < 0 || y > 9999 {
-		return d.String()
+		return append(b, d.String()...)
 	}
-	b := [10]byte{
-		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
-		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + day/10), byte('0' + day%10),
-	}
-	return string(b[:])
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
 }
 
 // searchText is what the national register's text search matches: name and
@@ -644,7 +647,7 @@ func appendTimelineJSON(b []byte, t *TimelineEntry) ([]byte, error) {
 	b = append(b, `,"type":`...)
 	b = appendJSONString(b, t.Type)
 	b = append(b, `,"date":"`...)
-	b = append(b, dateText(t.Effective)...)
+	b = appendDate(b, t.Effective)
 	b = append(b, `","recorded_at":"`...)
 	b = t.RecordedAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
