@@ -66,9 +66,11 @@ func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, n
 	}
 	clocks := a.Clocks(asOf)
 	rows.Deadlines = deadlines(id, a.Council(), clocks)
-	rows.Moratoria = moratoria(id, a)
-	rows.Asset = assetRow(id, a, last, clocks, rows.Moratoria, expired, known)
-	return rows, decisionCounts(a.Nominations())
+	// The asset's records are copies made on each call: read them once.
+	noms, records := a.Nominations(), a.Moratoria()
+	rows.Moratoria = moratoria(id, a.Council(), records)
+	rows.Asset = assetRow(id, a, noms, records, last, clocks, rows.Moratoria, expired, known)
+	return rows, decisionCounts(noms)
 }
 
 // decisionCounts counts noms and their decisions' outcomes: what
@@ -230,8 +232,9 @@ func copyPoint(p *domain.Point) *domain.Point {
 }
 
 // assetRow makes the asset's row and its public view from the whole history.
-func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) AssetRow {
-	noms := a.Nominations()
+// noms and records are a's nominations and moratoria.
+func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord, last Recorded,
+	clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) AssetRow {
 	row := AssetRow{ID: id, Council: a.Council(), Reference: id, Status: string(a.Status()), Version: last.Version, Position: last.Position}
 	view := AssetView{ID: id, Council: row.Council, Status: row.Status, Version: last.Version,
 		Nominations: []NominationView{}, Clocks: []ClockView{}, Moratoria: ms}
@@ -260,7 +263,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 		}
 		view.Nominations = append(view.Nominations, nv)
 	}
-	view.Entry = lastEntry(id, a, expired)
+	view.Entry = lastEntry(id, a, noms, records, expired)
 	for _, c := range clocks {
 		view.Clocks = append(view.Clocks, ClockView{Name: string(c.Name), Subject: c.Subject, Start: c.Start, End: c.End,
 			Status: string(c.Status), Rule: c.Rule, Regime: c.Regime})
@@ -268,7 +271,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 	if len(ms) > 0 {
 		view.InterestedGroup = ms[len(ms)-1].InterestedGroup
 	}
-	for _, m := range a.Moratoria() {
+	for _, m := range records {
 		for _, b := range m.Bids {
 			view.Bids = append(view.Bids, BidView{ID: b.Bid.BidID, Bidder: bidderName(b.Bid, m.Requests, known),
 				AmountPence: b.Bid.AmountPence, SubmittedOn: b.Bid.SubmittedOn, Status: string(b.Status)})
@@ -322,10 +325,11 @@ func interestedGroups(rs []domain.BidderRequestReceived) string {
 }
 
 // moratoria makes one row per disposal notice.
-func moratoria(id string, a *domain.Asset) []Moratorium {
+// records are the asset's (domain.Asset.Moratoria).
+func moratoria(id, council string, records []domain.MoratoriumRecord) []Moratorium {
 	var ms []Moratorium
-	for _, m := range a.Moratoria() {
-		row := Moratorium{AssetID: id, Council: a.Council(), NoticeID: m.Notice.NoticeID, NoticeReceived: m.Notice.ReceivedOn,
+	for _, m := range records {
+		row := Moratorium{AssetID: id, Council: council, NoticeID: m.Notice.NoticeID, NoticeReceived: m.Notice.ReceivedOn,
 			InterimEnd: m.InterimEnds, FullEnd: m.FullEnds, ProtectedEnd: m.ProtectedEnds, FullMoratorium: m.FullTriggered,
 			InterestedGroup: interestedGroups(m.Requests)}
 		if m.Outcome != nil {
@@ -380,13 +384,13 @@ func baseEntry(assetID string, n domain.NominationRecord, postcodes map[string]s
 }
 
 // acvEntry is entry le on the list of assets of community value, as the
-// asset a knows it.
+// asset knows it from its nominations noms and moratoria records.
 //
 // EndDate is the data standard's end-date, defined here as the last day the
 // entry stood or will stand as far as the registry knows: the day before its
 // removal for an entry removed early, otherwise its expiry date (the last day
 // of its 5 years). RemovalDate is the first day off the list.
-func acvEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
+func acvEntry(assetID string, noms []domain.NominationRecord, records []domain.MoratoriumRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
 	var e RegisterEntry
 	for _, n := range noms {
 		if n.Received.NominationID == le.NominationID {
@@ -411,7 +415,7 @@ func acvEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, l
 	}
 	// The moratorium shown is that of the latest owner's notice received
 	// while this entry stood (s.97: the entry records it from receipt).
-	for _, m := range a.Moratoria() {
+	for _, m := range records {
 		got := m.Notice.ReceivedOn
 		if got.Before(le.EnteredOn) || got.After(lastDay) {
 			continue
@@ -454,10 +458,10 @@ func currentUnsuccessful(noms []domain.NominationRecord, expired map[string]bool
 // lastEntry returns the current or last entry of the land on either list, or
 // nil when it has never been on one: the later of its last entry on the list
 // of assets of community value and its last entry on the unsuccessful list
-// (the former when both began on the same day).
-func lastEntry(assetID string, a *domain.Asset, expired map[string]bool) *RegisterEntry {
+// (the former when both began on the same day). noms and records are a's
+// nominations and moratoria.
+func lastEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord, expired map[string]bool) *RegisterEntry {
 	var best *RegisterEntry
-	noms := a.Nominations()
 	for i := len(noms) - 1; i >= 0; i-- {
 		if n := noms[i]; n.Decision != nil && n.Decision.Outcome == domain.NotListed {
 			e := unsuccessfulEntry(assetID, n, expired[n.Received.NominationID], nil)
@@ -466,7 +470,7 @@ func lastEntry(assetID string, a *domain.Asset, expired map[string]bool) *Regist
 		}
 	}
 	if es := a.Entries(); len(es) > 0 {
-		e := acvEntry(assetID, a, noms, es[len(es)-1], nil)
+		e := acvEntry(assetID, noms, records, es[len(es)-1], nil)
 		if best == nil || !e.EntryDate.Before(best.EntryDate) {
 			best = &e
 		}
@@ -522,7 +526,7 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 		case ListACV:
 			var le domain.ListEntry
 			if le, ok = a.Entry(); ok {
-				cur, key = acvEntry(b.assetID, a, noms, le, b.postcodes), le.NominationID
+				cur, key = acvEntry(b.assetID, noms, a.Moratoria(), le, b.postcodes), le.NominationID
 			}
 		case ListUnsuccessful:
 			var n domain.NominationRecord
