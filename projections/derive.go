@@ -561,8 +561,8 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 }
 
 // sameEntry reports whether two entries are equal field by field, Point by
-// value: what reflect.DeepEqual says of them, without reflection, which
-// cost a rebuild about a tenth of its deriving (step runs after every event).
+// value: what reflect.DeepEqual says of them, without reflection (step runs
+// after every event; DeepEqual was about 5% of deriving a long history).
 func sameEntry(x, y RegisterEntry) bool {
 	px, py := x.Point, y.Point
 	if px != py && (px == nil || py == nil || *px != *py) {

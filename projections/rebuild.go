@@ -152,17 +152,22 @@ func analyze(ctx context.Context, db DB, suffix string) error {
 }
 
 // writeFresh writes one chunk of rows into the fresh tables, in one
-// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. A
-// chunk has one AssetRows per asset (one history per stream).
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. An
+// asset given twice is written once, from its last AssetRows, as by
+// [Writer.Replace].
 func writeFresh(ctx context.Context, db DB, w Writer, c derived) error {
+	rows, counts := c.rows, c.counts
+	if last := lastOfEach(rows); len(last) != len(rows) {
+		rows, counts = last, nil // counts[i] no longer go with rows[i]
+	}
 	if db.Dialect == Postgres {
-		return copyFresh(ctx, db, w.Suffix, c.rows, c.counts)
+		return copyFresh(ctx, db, w.Suffix, rows, counts)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := w.replace(ctx, tx, c.rows, c.counts); err != nil {
+	if err := w.replace(ctx, tx, rows, counts); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("write: %w", err)
 	}
