@@ -12,12 +12,16 @@ import (
 // (pgx CopyFrom, the binary format), in one transaction: the fastest load
 // PostgreSQL has, and the fresh tables have no rows to replace and no
 // secondary index yet. It needs db's connections to be pgx's (pgx/stdlib),
-// as every PostgreSQL database of the registry's is.
-func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows) error {
+// as every PostgreSQL database of the registry's is. counts are as for
+// newBatches.
+func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, counts []nominationCounts) error {
 	if err := checkSuffix(suffix); err != nil {
 		return err
 	}
-	batches, err := newBatches(lastOfEach(rows))
+	if last := lastOfEach(rows); len(last) != len(rows) {
+		rows, counts = last, nil
+	}
+	batches, err := newBatches(rows, counts)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -32,6 +30,14 @@ import (
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
+	rows, _ := derive(id, regimes, history)
+	return rows
+}
+
+// derive is [Derive], also returning the counts of the asset's nominations
+// that its view lists: a rebuild hands them to the writer, which would
+// otherwise read them back from the view's JSON (countNominations).
+func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, nominationCounts) {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
 	reg := registerBuilder{assetID: id, postcodes: map[string]string{}}
@@ -60,9 +66,31 @@ func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
 	}
 	clocks := a.Clocks(asOf)
 	rows.Deadlines = deadlines(id, a.Council(), clocks)
-	rows.Moratoria = moratoria(id, a)
-	rows.Asset = assetRow(id, a, last, clocks, rows.Moratoria, expired, known)
-	return rows
+	// The asset's records are copies made on each call: read them once.
+	noms, records := a.Nominations(), a.Moratoria()
+	rows.Moratoria = moratoria(id, a.Council(), records)
+	rows.Asset = assetRow(id, a, noms, records, last, clocks, rows.Moratoria, expired, known)
+	return rows, decisionCounts(noms)
+}
+
+// decisionCounts counts noms and their decisions' outcomes: what
+// countNominations reads from the view that assetRow makes of them.
+func decisionCounts(noms []domain.NominationRecord) nominationCounts {
+	c := nominationCounts{nominations: int64(len(noms))}
+	for _, n := range noms {
+		if n.Decision == nil {
+			continue
+		}
+		switch n.Decision.Outcome {
+		case domain.Listed:
+			c.listed++
+		case domain.PartlyListed:
+			c.partlyListed++
+		case domain.NotListed:
+			c.notListed++
+		}
+	}
+	return c
 }
 
 // effective returns the day r took legal effect: the log's effective date,
@@ -204,8 +232,9 @@ func copyPoint(p *domain.Point) *domain.Point {
 }
 
 // assetRow makes the asset's row and its public view from the whole history.
-func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) AssetRow {
-	noms := a.Nominations()
+// noms and records are a's nominations and moratoria.
+func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord, last Recorded,
+	clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) AssetRow {
 	row := AssetRow{ID: id, Council: a.Council(), Reference: id, Status: string(a.Status()), Version: last.Version, Position: last.Position}
 	view := AssetView{ID: id, Council: row.Council, Status: row.Status, Version: last.Version,
 		Nominations: []NominationView{}, Clocks: []ClockView{}, Moratoria: ms}
@@ -234,7 +263,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 		}
 		view.Nominations = append(view.Nominations, nv)
 	}
-	view.Entry = lastEntry(id, a, expired)
+	view.Entry = lastEntry(id, a, noms, records, expired)
 	for _, c := range clocks {
 		view.Clocks = append(view.Clocks, ClockView{Name: string(c.Name), Subject: c.Subject, Start: c.Start, End: c.End,
 			Status: string(c.Status), Rule: c.Rule, Regime: c.Regime})
@@ -242,7 +271,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 	if len(ms) > 0 {
 		view.InterestedGroup = ms[len(ms)-1].InterestedGroup
 	}
-	for _, m := range a.Moratoria() {
+	for _, m := range records {
 		for _, b := range m.Bids {
 			view.Bids = append(view.Bids, BidView{ID: b.Bid.BidID, Bidder: bidderName(b.Bid, m.Requests, known),
 				AmountPence: b.Bid.AmountPence, SubmittedOn: b.Bid.SubmittedOn, Status: string(b.Status)})
@@ -252,7 +281,7 @@ func assetRow(id string, a *domain.Asset, last Recorded, clocks []domain.Clock, 
 		view.Disposals = append(view.Disposals, DisposalView{ID: d.DisposalID, Kind: string(d.Kind),
 			ExemptionCode: string(d.Exemption), Buyer: buyerName(d, known), On: d.DisposedOn, InBreach: d.InBreach, BreachRule: d.Rule})
 	}
-	row.View, _ = json.Marshal(view) // cannot fail: plain values, and Date's MarshalText never errs
+	row.View, _ = appendViewJSON(nil, &view) // as json.Marshal: fails only on a point at NaN or infinity, then nil
 	return row
 }
 
@@ -296,10 +325,11 @@ func interestedGroups(rs []domain.BidderRequestReceived) string {
 }
 
 // moratoria makes one row per disposal notice.
-func moratoria(id string, a *domain.Asset) []Moratorium {
+// records are the asset's (domain.Asset.Moratoria).
+func moratoria(id, council string, records []domain.MoratoriumRecord) []Moratorium {
 	var ms []Moratorium
-	for _, m := range a.Moratoria() {
-		row := Moratorium{AssetID: id, Council: a.Council(), NoticeID: m.Notice.NoticeID, NoticeReceived: m.Notice.ReceivedOn,
+	for _, m := range records {
+		row := Moratorium{AssetID: id, Council: council, NoticeID: m.Notice.NoticeID, NoticeReceived: m.Notice.ReceivedOn,
 			InterimEnd: m.InterimEnds, FullEnd: m.FullEnds, ProtectedEnd: m.ProtectedEnds, FullMoratorium: m.FullTriggered,
 			InterestedGroup: interestedGroups(m.Requests)}
 		if m.Outcome != nil {
@@ -354,13 +384,13 @@ func baseEntry(assetID string, n domain.NominationRecord, postcodes map[string]s
 }
 
 // acvEntry is entry le on the list of assets of community value, as the
-// asset a knows it.
+// asset knows it from its nominations noms and moratoria records.
 //
 // EndDate is the data standard's end-date, defined here as the last day the
 // entry stood or will stand as far as the registry knows: the day before its
 // removal for an entry removed early, otherwise its expiry date (the last day
 // of its 5 years). RemovalDate is the first day off the list.
-func acvEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
+func acvEntry(assetID string, noms []domain.NominationRecord, records []domain.MoratoriumRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
 	var e RegisterEntry
 	for _, n := range noms {
 		if n.Received.NominationID == le.NominationID {
@@ -385,7 +415,7 @@ func acvEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, l
 	}
 	// The moratorium shown is that of the latest owner's notice received
 	// while this entry stood (s.97: the entry records it from receipt).
-	for _, m := range a.Moratoria() {
+	for _, m := range records {
 		got := m.Notice.ReceivedOn
 		if got.Before(le.EnteredOn) || got.After(lastDay) {
 			continue
@@ -428,10 +458,10 @@ func currentUnsuccessful(noms []domain.NominationRecord, expired map[string]bool
 // lastEntry returns the current or last entry of the land on either list, or
 // nil when it has never been on one: the later of its last entry on the list
 // of assets of community value and its last entry on the unsuccessful list
-// (the former when both began on the same day).
-func lastEntry(assetID string, a *domain.Asset, expired map[string]bool) *RegisterEntry {
+// (the former when both began on the same day). noms and records are a's
+// nominations and moratoria.
+func lastEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord, expired map[string]bool) *RegisterEntry {
 	var best *RegisterEntry
-	noms := a.Nominations()
 	for i := len(noms) - 1; i >= 0; i-- {
 		if n := noms[i]; n.Decision != nil && n.Decision.Outcome == domain.NotListed {
 			e := unsuccessfulEntry(assetID, n, expired[n.Received.NominationID], nil)
@@ -440,7 +470,7 @@ func lastEntry(assetID string, a *domain.Asset, expired map[string]bool) *Regist
 		}
 	}
 	if es := a.Entries(); len(es) > 0 {
-		e := acvEntry(assetID, a, noms, es[len(es)-1], nil)
+		e := acvEntry(assetID, noms, records, es[len(es)-1], nil)
 		if best == nil || !e.EntryDate.Before(best.EntryDate) {
 			best = &e
 		}
@@ -496,7 +526,7 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 		case ListACV:
 			var le domain.ListEntry
 			if le, ok = a.Entry(); ok {
-				cur, key = acvEntry(b.assetID, a, noms, le, b.postcodes), le.NominationID
+				cur, key = acvEntry(b.assetID, noms, a.Moratoria(), le, b.postcodes), le.NominationID
 			}
 		case ListUnsuccessful:
 			var n domain.NominationRecord
@@ -505,7 +535,7 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 			}
 		}
 		o := b.open[i]
-		if o == nil && !ok || o != nil && ok && key == b.openKey[i] && reflect.DeepEqual(o.Entry, cur) {
+		if o == nil && !ok || o != nil && ok && key == b.openKey[i] && sameEntry(o.Entry, cur) {
 			continue
 		}
 		from := on
@@ -528,6 +558,18 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 			b.openKey[i], b.lastFrom[i] = key, from
 		}
 	}
+}
+
+// sameEntry reports whether two entries are equal field by field, Point by
+// value: what reflect.DeepEqual says of them, without reflection (step runs
+// after every event; DeepEqual was about 5% of deriving a long history).
+func sameEntry(x, y RegisterEntry) bool {
+	px, py := x.Point, y.Point
+	if px != py && (px == nil || py == nil || *px != *py) {
+		return false
+	}
+	x.Point, y.Point = nil, nil
+	return x == y
 }
 
 // close ends version v on day to, clamped to its ValidFrom and to the day

@@ -506,6 +506,24 @@ func TestDeriveDeterministic(t *testing.T) {
 	}
 }
 
+// The nomination counts derive hands a rebuild's writer are those the writer
+// reads from the asset's view, after every prefix of each story.
+func TestDeriveNominationCounts(t *testing.T) {
+	for _, s := range []*dvStory{dvPub(t), dvLibrary(t, true), dvLibrary(t, false), dvLeapDay(t, true)} {
+		history := s.recorded()
+		for k := 0; k <= len(history); k++ {
+			rows, got := derive(s.id, domain.DefaultRegimes(), history[:k])
+			want, err := countNominations(rows.Asset.View)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s, %d events: counts %+v, the view's %+v", s.id, k, got, want)
+			}
+		}
+	}
+}
+
 // Following the log gives what a rebuild gives: every register version that
 // ended before event k's day, and every timeline entry up to k, is the same
 // in Derive(history[:k]) and Derive(history).

@@ -109,7 +109,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		if chunk.err != nil {
 			return 0, fmt.Errorf("rebuild: %w", chunk.err)
 		}
-		if err := writeFresh(ctx, db, w, chunk.rows); err != nil {
+		if err := writeFresh(ctx, db, w, chunk); err != nil {
 			return 0, fmt.Errorf("rebuild: %w", err)
 		}
 	}
@@ -152,16 +152,22 @@ func analyze(ctx context.Context, db DB, suffix string) error {
 }
 
 // writeFresh writes one chunk of rows into the fresh tables, in one
-// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite.
-func writeFresh(ctx context.Context, db DB, w Writer, rows []AssetRows) error {
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. An
+// asset given twice is written once, from its last AssetRows, as by
+// [Writer.Replace].
+func writeFresh(ctx context.Context, db DB, w Writer, c derived) error {
+	rows, counts := c.rows, c.counts
+	if last := lastOfEach(rows); len(last) != len(rows) {
+		rows, counts = last, nil // counts[i] no longer go with rows[i]
+	}
 	if db.Dialect == Postgres {
-		return copyFresh(ctx, db, w.Suffix, rows)
+		return copyFresh(ctx, db, w.Suffix, rows, counts)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := w.Replace(ctx, tx, rows); err != nil {
+	if err := w.replace(ctx, tx, rows, counts); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("write: %w", err)
 	}
@@ -265,10 +271,12 @@ func estimateEvents(ctx context.Context, store eventstore.Store) int64 {
 	return last
 }
 
-// derived is one chunk of derived rows, or the error that stopped it.
+// derived is one chunk of derived rows, with counts[i] the nomination
+// counts of rows[i], or the error that stopped it.
 type derived struct {
-	rows []AssetRows
-	err  error
+	rows   []AssetRows
+	counts []nominationCounts
+	err    error
 }
 
 // deriveChunks pulls the assets' histories in order, rebuildAssets at a
@@ -290,7 +298,7 @@ func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Re
 				}
 				return
 			}
-			rows := make([]AssetRows, len(c.ids))
+			rows, counts := make([]AssetRows, len(c.ids)), make([]nominationCounts, len(c.ids))
 			errs := make([]error, workers)
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
@@ -303,12 +311,12 @@ func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Re
 							errs[w] = fmt.Errorf("asset %s: %w", c.ids[i], err)
 							return
 						}
-						rows[i] = Derive(c.ids[i], regimes, history)
+						rows[i], counts[i] = derive(c.ids[i], regimes, history)
 					}
 				}(w)
 			}
 			wg.Wait()
-			d := derived{rows: rows, err: errors.Join(errs...)}
+			d := derived{rows: rows, counts: counts, err: errors.Join(errs...)}
 			select {
 			case out <- d:
 			case <-ctx.Done():

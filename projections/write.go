@@ -63,12 +63,18 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	if w.Dialect != Postgres && w.Dialect != SQLite {
 		return fmt.Errorf("replace read-model rows: unknown dialect %q", w.Dialect)
 	}
-	rows = lastOfEach(rows)
+	return w.replace(ctx, x, lastOfEach(rows), nil)
+}
+
+// replace is [Writer.Replace] of rows with one AssetRows per asset.
+// counts[i] are rows[i]'s nomination counts, or counts is nil and they are
+// read from the views.
+func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts []nominationCounts) error {
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, err := newBatches(rows)
+	batches, err := newBatches(rows, counts)
 	if err != nil {
 		return err
 	}
@@ -380,7 +386,12 @@ func (b *batch) values(start, end int) []any {
 }
 
 // newBatches lays out rows for the five tables, in [schema] order.
-func newBatches(rows []AssetRows) ([]*batch, error) {
+// counts[i] are rows[i]'s nomination counts; when counts is nil they are
+// read from the assets' views.
+func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
+	if counts != nil && len(counts) != len(rows) {
+		return nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
+	}
 	ts := schema()
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
@@ -391,15 +402,20 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 	}
 	assets, register, timeline := newBatch(ts[0], len(rows)), newBatch(ts[1], nreg), newBatch(ts[2], ntl)
 	deadlines, moratoria := newBatch(ts[3], ndl), newBatch(ts[4], nmor)
-	var buf []byte // a timeline entry's JSON
+	var buf []byte // a register entry's or a timeline's JSON
 
 	for i := range rows {
 		r := &rows[i]
 		a := &r.Asset
 		id := a.ID
-		counts, err := countNominations(a.View)
-		if err != nil {
-			return nil, fmt.Errorf("asset %s: %w", id, err)
+		var c nominationCounts
+		if counts != nil {
+			c = counts[i]
+		} else {
+			var err error
+			if c, err = countNominations(a.View); err != nil {
+				return nil, fmt.Errorf("asset %s: %w", id, err)
+			}
 		}
 		assets.str(id)
 		assets.str(a.Council)
@@ -413,16 +429,16 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 		assets.str(a.Status)
 		assets.num(a.Version)
 		assets.num(a.Position)
-		assets.num(counts.nominations)
-		assets.num(counts.listed)
-		assets.num(counts.partlyListed)
-		assets.num(counts.notListed)
+		assets.num(c.nominations)
+		assets.num(c.listed)
+		assets.num(c.partlyListed)
+		assets.num(c.notListed)
 		assets.str(string(a.View))
 		assets.end()
 
 		for seq, v := range r.Register {
-			entry, err := json.Marshal(v.Entry)
-			if err != nil {
+			var err error
+			if buf, err = appendEntryJSON(buf[:0], &v.Entry); err != nil {
 				return nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
 			}
 			e := &v.Entry
@@ -441,7 +457,7 @@ func newBatches(rows []AssetRows) ([]*batch, error) {
 			register.str(dateText(e.EntryDate))
 			register.str(dateText(e.EndDate))
 			register.str(searchText(e.Name, e.AddressText))
-			register.str(string(entry))
+			register.str(string(buf))
 			back, ahead := reach(v)
 			register.num(back)
 			register.num(ahead)
@@ -539,18 +555,21 @@ func countNominations(view json.RawMessage) (nominationCounts, error) {
 
 // dateText returns d as stored: YYYY-MM-DD, or "" for the zero date.
 func dateText(d domain.Date) string {
+	var b [10]byte
+	return string(appendDate(b[:0], d))
+}
+
+// appendDate appends d as dateText returns it.
+func appendDate(b []byte, d domain.Date) []byte {
 	if d.IsZero() {
-		return ""
+		return b
 	}
 	y, m, day := d.Year(), int(d.Month()), d.Day()
 	if y < 0 || y > 9999 {
-		return d.String()
+		return append(b, d.String()...)
 	}
-	b := [10]byte{
-		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
-		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + day/10), byte('0' + day%10),
-	}
-	return string(b[:])
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
 }
 
 // searchText is what the national register's text search matches: name and
@@ -628,7 +647,7 @@ func appendTimelineJSON(b []byte, t *TimelineEntry) ([]byte, error) {
 	b = append(b, `,"type":`...)
 	b = appendJSONString(b, t.Type)
 	b = append(b, `,"date":"`...)
-	b = append(b, dateText(t.Effective)...)
+	b = appendDate(b, t.Effective)
 	b = append(b, `","recorded_at":"`...)
 	b = t.RecordedAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')

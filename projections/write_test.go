@@ -181,7 +181,7 @@ func BenchmarkWriterLayout(b *testing.B) {
 		rows[i] = richAsset(fmt.Sprintf("asset-%08d", i), "E07000001", 10)
 	}
 	for b.Loop() {
-		if _, err := newBatches(rows); err != nil {
+		if _, err := newBatches(rows, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
