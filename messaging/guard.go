@@ -17,7 +17,9 @@ import (
 // rolls back) at once, while the handler may still be running on the same
 // connection: a data race inside the driver (pgx connections are not safe
 // for concurrent use), found by the race detector in the API's scenario
-// test. The guard makes the end of the transaction wait for the handler in
+// test; and, when earlier events of the batch were handled, the subscriber
+// goes on to update the group's offset on the same connection (found in
+// the restore test). The guard makes the end of the transaction wait for the handler in
 // hand. Handlers stop soon after a close, because the context they run
 // under is cancelled; the transaction then rolls back whole, and the event
 // is handled again by whichever node runs the group next.
@@ -35,11 +37,30 @@ func (b guardedBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql
 	return &guardedTx{Tx: tx}, nil
 }
 
-// guardedTx is a subscriber's transaction whose Commit and Rollback wait
-// until no handler holds it.
+// guardedTx is a subscriber's transaction: every use the subscriber makes
+// of it (a query, the offset's update, Commit, Rollback) waits until no
+// handler holds it. Handlers use the transaction inside ([fromWatermill]
+// unwraps it) while [holdTx] holds the guard for them.
 type guardedTx struct {
 	wsql.Tx
 	inUse sync.Mutex // held by a handler for the whole of one event
+}
+
+// ExecContext implements [wsql.Tx]: the subscriber's statements (the
+// offset's update after a batch) wait for the handler in hand.
+func (t *guardedTx) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
+	t.inUse.Lock()
+	defer t.inUse.Unlock()
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext implements [wsql.Tx]. The subscriber reads a batch's rows
+// whole before it hands out the first event, so no handler runs while
+// they are read.
+func (t *guardedTx) QueryContext(ctx context.Context, query string, args ...any) (wsql.Rows, error) {
+	t.inUse.Lock()
+	defer t.inUse.Unlock()
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 // Commit implements [wsql.Tx].

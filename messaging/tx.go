@@ -22,8 +22,14 @@ func (t stdTx) QueryContext(ctx context.Context, q string, args ...any) (Rows, e
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
-// fromWatermill adapts the subscriber's transaction to [Tx].
-func fromWatermill(tx wsql.Tx) Tx { return watermillTx{tx} }
+// fromWatermill adapts the subscriber's transaction to [Tx] for a
+// handler: inside the guard, which [holdTx] holds for it (guard.go).
+func fromWatermill(tx wsql.Tx) Tx {
+	if g, ok := tx.(*guardedTx); ok {
+		tx = g.Tx
+	}
+	return watermillTx{tx}
+}
 
 type watermillTx struct{ tx wsql.Tx }
 
