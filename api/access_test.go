@@ -87,8 +87,9 @@ func TestAccessRefusals(t *testing.T) {
 
 // TestGroupsAndOwnersActForThemselves: a community group that leaves its
 // nominator, request or bidder out is filled in from its organisation
-// record, its local connection from "serves this council or a neighbour";
-// an owner that leaves itself out is filled in too.
+// record, its local connection (Regs reg 4) from "serves this council or a
+// neighbouring authority's area"; an owner that leaves itself out is
+// filled in too.
 func TestGroupsAndOwnersActForThemselves(t *testing.T) {
 	forBothBackends(t, func(t *testing.T, backend string) {
 		st := newAccessStack(t, backend)
@@ -109,6 +110,31 @@ func TestGroupsAndOwnersActForThemselves(t *testing.T) {
 		if got.Nominator != want {
 			t.Errorf("nominator = %+v, want %+v", got.Nominator, want)
 		}
+		// A group that serves neither the council nor one of its
+		// neighbours has no local connection (Regs reg 4): its nomination is
+		// recorded, with listing barred under that rule.
+		org := st.send("admin", "POST", "/v1/organisations", map[string]any{"kind": "community_group",
+			"name": "Friends Far Away", "legal_form": "charity", "serves": []string{"E09000033"}})
+		if org.status != http.StatusCreated {
+			t.Fatalf("register a far group = %d: %s", org.status, org.raw)
+		}
+		_, bearer, err := st.tokens.Create(context.Background(), api.NewToken{Org: org.str("id"), Role: api.RoleCommunityGroup}, st.actor["admin"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.bearer["far"] = bearer
+		r = st.send("far", "POST", "/v1/councils/"+councilA+"/nominations", nomination)
+		if r.status != http.StatusCreated {
+			t.Fatalf("the far group's nomination = %d: %s", r.status, r.raw)
+		}
+		st.lastEventInto(&got)
+		if got.Nominator.LocalConnection {
+			t.Errorf("a group serving only E09000033 has a local connection with %s: %+v", councilA, got.Nominator)
+		}
+		if !strings.Contains(string(r.raw), `"rule":"Regs reg 4"`) {
+			t.Errorf("the far group's nomination is not barred under Regs reg 4: %s", r.raw)
+		}
+
 		// The owner asks for a review without naming itself.
 		ids := st.fixture(steps[:5])
 		r = st.send("owner", "POST", fill("/v1/assets/ASSET/reviews", ids).(string), map[string]any{"received_on": "2025-03-10"})
