@@ -207,22 +207,7 @@ func (st *accessStack) send(caller, method, path string, body any) reply {
 	if b := st.bearer[caller]; b != "" {
 		req.Header.Set("Authorization", "Bearer "+b)
 	}
-	resp, err := st.srv.Client().Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			st.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
-		}
-	}
-	return r
+	return sendReq(st.t, st.srv.Client(), req)
 }
 
 // last returns the log's last position.

@@ -130,19 +130,27 @@ func (h *harness) do(method, path string, body any, headers ...header) reply {
 			req.Header.Set(hd.k, hd.v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return sendReq(h.t, http.DefaultClient, req)
+}
+
+// sendReq sends req with client and reads the answer, decoding a JSON
+// object body; it fails the test if the request cannot be made or a JSON
+// answer is not an object.
+func sendReq(t *testing.T, client *http.Client, req *http.Request) reply {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if len(raw) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			h.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+			t.Fatalf("%s %s: body is not a JSON object: %s", req.Method, req.URL.Path, raw)
 		}
 	}
 	return r
