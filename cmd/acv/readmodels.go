@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
@@ -69,6 +70,7 @@ func progressBar(w io.Writer) projections.Progress {
 // rebuild is `acv rebuild`.
 func rebuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, c := newFlagSet("rebuild", "Rebuild every read model from position 0 into fresh tables and swap them in. A running `acv serve` keeps serving the old tables until the swap and carries on from there.", getenv, stderr)
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the rebuild to this file, for go tool pprof")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
@@ -80,6 +82,13 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	store, db, log := o.store, o.db, o.log
 	if err := projections.NewProjector(store, db, regimes(), log).Migrate(ctx); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	started := time.Now()
 	end, err := projections.Rebuild(ctx, store, db, regimes(), progressBar(stderr))
@@ -118,4 +127,21 @@ func openAll(ctx context.Context, c Config, stderr io.Writer) (*opened, error) {
 func (o *opened) Close() {
 	o.db.SQL.Close()
 	o.store.Close()
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -469,6 +469,49 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	return events, nil
 }
 
+// Horizon implements [eventstore.Store.Horizon]: the last event in (tx_id,
+// position) order below the horizon of the oldest running transaction,
+// read backwards off events_tx_position.
+func (s *Store) Horizon(ctx context.Context) (int64, error) {
+	var h int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT position FROM events
+		WHERE tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+		ORDER BY tx_id DESC, position DESC LIMIT 1), 0)`).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", safe(err))
+	}
+	return h, nil
+}
+
+// ReadStreams implements [eventstore.Store.ReadStreams], from the
+// (stream_id, version) index. The events at or before upTo in the global
+// order are those whose (tx_id, position) is at most upTo's: every
+// transaction with a tx_id at most upTo's had ended when upTo was below
+// the horizon, so the set no longer changes.
+func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int) ([]eventstore.Event, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	if upTo <= 0 {
+		return nil, nil
+	}
+	events, err := s.queryN(ctx, limit, selectEvent+` WHERE (tx_id, position) <= (SELECT tx_id, position FROM events WHERE position = $1)
+		AND (stream_id, version) > ($2, $3) ORDER BY stream_id, version LIMIT $4`, upTo, after.Stream, after.Version, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
+	}
+	if len(events) == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE position = $1)`, upTo).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("read streams up to %d: %w", upTo, safe(err))
+		}
+		if !exists {
+			return nil, fmt.Errorf("read streams up to %d: no event at that position: %w", upTo, eventstore.ErrUnknownPosition)
+		}
+	}
+	return events, nil
+}
+
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
 	return s.queryN(ctx, 0, q, args...)
 }
