@@ -288,7 +288,7 @@ func (b *bench) rebuild(rawRead float64) error {
 	var end int64
 	f, err := b.measure(func() error {
 		var err error
-		end, err = projections.Rebuild(b.ctx, b.store, db, regimes(), nil)
+		end, err = rebuildReadModels(b.ctx, b.store, db, nil)
 		return err
 	})
 	if err != nil {

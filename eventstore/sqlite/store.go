@@ -408,8 +408,11 @@ func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.St
 	if upTo <= 0 {
 		return nil, nil
 	}
-	events, err := s.queryN(ctx, limit, selectEvent+` WHERE position <= ? AND (stream_id, version) > (?, ?)
+	events, err := s.scanN(ctx, limit, selectEvent+` WHERE position <= ? AND (stream_id, version) > (?, ?)
 		ORDER BY stream_id, version LIMIT ?`, upTo, after.Stream, after.Version, limit)
+	if err == nil {
+		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
 	}
@@ -442,6 +445,18 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.
 
 // queryN is query with room for n events made up front (n is the LIMIT).
 func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
+	out, err := s.scanN(ctx, n, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanN is queryN without opening sealed values.
+func (s *Store) scanN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -459,11 +474,19 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
-	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
-		return nil, err
-	}
 	return out, nil
+}
+
+// streamKeys is the [eventstore.KeyLookup] of a ReadStreams page, whose
+// events are ordered by stream: every key of the page's streams, read as
+// one range of personal_keys_stream (never cached, like [Store.keys]).
+func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		out := map[uuid.UUID][]byte{}
+		err := s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN ? AND ?`,
+			[]any{page[0].Stream, page[len(page)-1].Stream}, out)
+		return out, err
+	}
 }
 
 // keys is the [eventstore.KeyLookup] of the store's readers: one query per
