@@ -25,6 +25,24 @@ type Store interface {
 	// is committed, and no event that commits later can come before it.
 	ReadAll(ctx context.Context, after int64, limit int) ([]Event, error)
 
+	// Horizon returns the position of the last event ReadAll can reach now
+	// in the store's global order: every event at or before it is
+	// committed, and no event that commits later can come before it. It
+	// is 0 for an empty log (or one whose every event is still behind an
+	// open transaction).
+	Horizon(ctx context.Context) (int64, error)
+
+	// ReadStreams returns at most limit of the events that come at or
+	// before the event at position upTo in the global order (a position
+	// from Horizon or ReadAll), ordered by stream, then version, starting
+	// after after (the zero StreamCursor reads from the first stream).
+	// Read page by page to the end, it yields the same events as ReadAll
+	// up to upTo, but each stream's history in one piece: what a rebuild
+	// of read models keyed by stream needs, without sorting the log. An
+	// unknown upTo is an error matching [ErrUnknownPosition]; upTo 0 reads
+	// nothing.
+	ReadStreams(ctx context.Context, upTo int64, after StreamCursor, limit int) ([]Event, error)
+
 	// Covers reports whether the event at position comes at or before the
 	// event at checkpoint in the store's global order: whether a reader that
 	// has processed everything up to checkpoint has seen it. Position 0 is
@@ -49,4 +67,21 @@ type Store interface {
 
 	// Close releases the store's connections.
 	Close() error
+}
+
+// StreamCursor is where a [Store.ReadStreams] page ends: the stream and
+// version of its last event. The next page starts after it.
+type StreamCursor struct {
+	Stream  string
+	Version int64
+}
+
+// CursorAfter returns the cursor following the last of events, or after
+// itself when events is empty.
+func CursorAfter(after StreamCursor, events []Event) StreamCursor {
+	if len(events) == 0 {
+		return after
+	}
+	last := events[len(events)-1]
+	return StreamCursor{Stream: last.Stream, Version: last.Version}
 }

@@ -1,14 +1,9 @@
 package projections
 
 import (
-	"bufio"
-	"container/heap"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,30 +20,26 @@ import (
 // (total is the log's size when the rebuild started, an estimate).
 type Progress func(done, total int64)
 
-// rebuildBatch is how many events a rebuild reads at a time, and how many
-// assets it writes in one transaction.
+// rebuildBatch is how many events a rebuild reads at a time, and
+// rebuildAssets how many assets it derives and writes in one transaction.
 const (
 	rebuildBatch  = 10_000
 	rebuildAssets = 2_000
 )
 
-// RebuildMemory bounds the bytes of events a rebuild holds before it sorts
-// them and spills them to a temporary file (see [Rebuild]); tests lower it
-// to exercise the merge.
-var RebuildMemory = 256 << 20
-
 // Rebuild rebuilds every read model from position 0 into fresh tables, then
 // swaps them in, with the checkpoint, in one transaction: until the swap the
 // API keeps serving the old tables, and a projector that runs alongside
 // carries on from the rebuild's checkpoint afterwards. It returns the
-// position the rebuilt read models stand at.
+// position the rebuilt read models stand at: the log's horizon when it
+// started.
 //
-// It streams: the log is read once in its global order and sorted by asset
-// in runs of bounded size (an external merge sort, spilling to temporary
-// files once the log outgrows [RebuildMemory]); the merged runs yield one
-// asset's whole history at a time, which is derived on every core and
-// written in asset id order while the next chunk is derived. Memory stays
-// bounded whatever the log's size, and the cost per event stays flat.
+// It streams, in three stages that overlap: the log is read up to the
+// horizon stream by stream ([eventstore.Store.ReadStreams]), so each
+// asset's whole history comes in one piece, in asset id order, with no
+// sort; chunks of assets are decoded and derived on every core; and each
+// chunk is written while the next is derived. Memory stays bounded
+// (a few chunks of events and rows) whatever the log's size.
 func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
 	if progress == nil {
 		progress = func(int64, int64) {}
@@ -61,49 +52,19 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := CreateTablesWithoutIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	total := estimateEvents(ctx, store)
-
-	// Read the whole log once. Events of an asset are scattered across the
-	// log and Derive needs them together, so they go through a sorter. They
-	// are kept as stored (payloads as bytes, hashes dropped) and decoded by
-	// the deriving workers, on every core.
-	sorter := &logSorter{budget: RebuildMemory}
-	defer sorter.close()
-	var end, done int64
-	orgs := map[string]bool{} // the organisations in the log (organisations.go)
-	for {
-		events, err := store.ReadAll(ctx, end, rebuildBatch)
-		if err != nil {
-			return 0, fmt.Errorf("rebuild: read log after %d: %w", end, err)
-		}
-		if len(events) == 0 {
-			break
-		}
-		for _, e := range events {
-			if _, ok := AssetID(e.Stream); !ok {
-				if org, ok := OrganisationStreamID(e.Stream); ok {
-					orgs[org] = true
-				}
-				continue
-			}
-			e.PrevHash, e.Hash = nil, nil
-			if err := sorter.add(e); err != nil {
-				return 0, fmt.Errorf("rebuild: %w", err)
-			}
-		}
-		end = events[len(events)-1].Position
-		done += int64(len(events))
-		progress(done, max(total, done))
-	}
-	histories, err := sorter.histories()
+	end, err := store.Horizon(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 
 	// Write in asset id order: every table is keyed by asset id first, so
 	// the B-trees grow at their right edge instead of at random pages.
+	histories := &historyReader{
+		store: store, upTo: end, batch: rebuildBatch,
+		progress: progress, orgs: map[string]bool{},
+	}
 	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
-	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
+	dctx, stop := context.WithCancel(ctx) // stops the reading and deriving goroutines if a write fails
 	defer stop()
 	for chunk := range deriveChunks(dctx, histories, regimes) {
 		if chunk.err != nil {
@@ -125,7 +86,8 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := analyze(ctx, db, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := refreshOrganisations(ctx, store, db, orgs); err != nil {
+	// The reader is done: the chunks' channel closed after its last read.
+	if err := refreshOrganisations(ctx, store, db, histories.orgs); err != nil {
 		return 0, err
 	}
 	if err := swap(ctx, db, suffix, end); err != nil {
@@ -261,16 +223,6 @@ func leftoverSuffixes(names, bases []string) []string {
 	return out
 }
 
-// estimateEvents guesses the log's size for progress reports: the last
-// position (positions can skip, so it is an upper bound).
-func estimateEvents(ctx context.Context, store eventstore.Store) int64 {
-	last, err := store.LastPosition(ctx)
-	if err != nil {
-		return 0
-	}
-	return last
-}
-
 // derived is one chunk of derived rows, with counts[i] the nomination
 // counts of rows[i], or the error that stopped it.
 type derived struct {
@@ -284,7 +236,7 @@ type derived struct {
 // writes the previous one: deriving is Go work and writing is mostly the
 // database's, so the two overlap. The channel closes when every chunk is
 // sent, after a chunk with an error, or when ctx ends.
-func deriveChunks(ctx context.Context, histories *historyIter, regimes domain.Regimes) <-chan derived {
+func deriveChunks(ctx context.Context, histories *historyReader, regimes domain.Regimes) <-chan derived {
 	out := make(chan derived, 1)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	chunks := pullChunks(ctx, histories)
@@ -341,14 +293,14 @@ type chunk struct {
 // pullChunks reads the histories, rebuildAssets at a time, in a goroutine
 // of its own: merging the sorted runs overlaps with deriving the chunk
 // before. The channel closes at the end, after an error, or when ctx ends.
-func pullChunks(ctx context.Context, histories *historyIter) <-chan chunk {
+func pullChunks(ctx context.Context, histories *historyReader) <-chan chunk {
 	out := make(chan chunk, 1)
 	go func() {
 		defer close(out)
 		for {
 			var c chunk
 			for len(c.ids) < rebuildAssets {
-				id, h, ok := histories.next()
+				id, h, ok := histories.next(ctx)
 				if !ok {
 					break
 				}
@@ -371,257 +323,77 @@ func pullChunks(ctx context.Context, histories *historyIter) <-chan chunk {
 	return out
 }
 
-// logSorter sorts a log's events by stream, keeping each stream's events
-// in log order (which is version order): an external merge sort. Events
-// are held until they take budget bytes, then sorted and written to an
-// unlinked temporary file as one run; [logSorter.histories] merges the
-// runs. A log that fits in the budget is never written out.
-type logSorter struct {
-	budget int
-	held   int
-	buf    []eventstore.Event
-	runs   []*os.File
-}
+// historyReader yields one asset's events at a time, in asset id order,
+// read from the log up to upTo in pages of batch events. A history that
+// runs on into the next page is joined up. Streams that are not assets'
+// are skipped; the organisations among them are noted in orgs. It is used
+// by one goroutine; err holds what stopped it early.
+type historyReader struct {
+	store    eventstore.Store
+	upTo     int64
+	batch    int
+	progress Progress
+	orgs     map[string]bool
 
-// eventOverhead is about what a held event costs besides its payload and
-// stream name.
-const eventOverhead = 200
-
-func (s *logSorter) add(e eventstore.Event) error {
-	s.buf = append(s.buf, e)
-	s.held += len(e.Data) + len(e.Stream) + eventOverhead
-	if s.held >= s.budget {
-		return s.spill()
-	}
-	return nil
-}
-
-func (s *logSorter) sortHeld() {
-	slices.SortStableFunc(s.buf, func(a, b eventstore.Event) int { return strings.Compare(a.Stream, b.Stream) })
-}
-
-// spill sorts the held events and writes them out as a run.
-func (s *logSorter) spill() error {
-	s.sortHeld()
-	f, err := os.CreateTemp("", "acv-rebuild-*")
-	if err != nil {
-		return fmt.Errorf("spill sorted events: %w", err)
-	}
-	os.Remove(f.Name()) // the open file lives until it is closed
-	s.runs = append(s.runs, f)
-	w := bufio.NewWriterSize(f, 1<<20)
-	var rec []byte
-	for _, e := range s.buf {
-		if rec, err = appendRecord(rec[:0], e); err != nil {
-			return err
-		}
-		if _, err := w.Write(rec); err != nil {
-			return fmt.Errorf("spill sorted events: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("spill sorted events: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("spill sorted events: %w", err)
-	}
-	clear(s.buf)
-	s.buf, s.held = s.buf[:0], 0
-	return nil
-}
-
-// histories returns the iterator over every stream's events, in stream
-// order. Nothing may be added after it.
-func (s *logSorter) histories() (*historyIter, error) {
-	if len(s.runs) == 0 {
-		s.sortHeld()
-		return &historyIter{mem: s.buf}, nil
-	}
-	if len(s.buf) > 0 {
-		if err := s.spill(); err != nil {
-			return nil, err
-		}
-	}
-	s.buf = nil
-	it := &historyIter{merging: true}
-	for i, f := range s.runs {
-		r := &runReader{r: bufio.NewReaderSize(f, 1<<20), run: i, strs: map[string]string{}}
-		if err := r.advance(); err != nil {
-			return nil, err
-		}
-		if r.ok {
-			it.heads = append(it.heads, r)
-		}
-	}
-	heap.Init(&it.heads)
-	return it, nil
-}
-
-// close removes the runs.
-func (s *logSorter) close() {
-	for _, f := range s.runs {
-		f.Close()
-	}
-	s.runs = nil
-}
-
-// historyIter yields one asset's events at a time, in asset id order. It
-// is used by one goroutine; err holds what stopped it early.
-type historyIter struct {
-	mem     []eventstore.Event // the one sorted run, when nothing was spilled
-	merging bool
-	heads   runHeap
-	err     error
+	after eventstore.StreamCursor
+	page  []eventstore.Event // read and not yet yielded
+	ended bool               // an empty page was read
+	read  int64
+	err   error
 }
 
 // next returns the next asset's id and its events, oldest first, and false
 // at the end or on an error (then in err).
-func (it *historyIter) next() (string, []eventstore.Event, bool) {
-	if it.err != nil {
-		return "", nil, false
-	}
-	var h []eventstore.Event
-	if !it.merging {
-		if len(it.mem) == 0 {
+func (r *historyReader) next(ctx context.Context) (string, []eventstore.Event, bool) {
+	for {
+		if len(r.page) == 0 && !r.fill(ctx) {
 			return "", nil, false
 		}
-		n := 1
-		for n < len(it.mem) && it.mem[n].Stream == it.mem[0].Stream {
-			n++
+		stream := r.page[0].Stream
+		h := r.take(stream)
+		for len(r.page) == 0 && r.fill(ctx) { // the stream may go on in the next page
+			h = append(h, r.take(stream)...) // h's capacity is its length: a copy
 		}
-		h, it.mem = it.mem[:n:n], it.mem[n:]
-	} else {
-		if len(it.heads) == 0 {
+		if r.err != nil {
 			return "", nil, false
 		}
-		stream := it.heads[0].cur.Stream
-		for len(it.heads) > 0 && it.heads[0].cur.Stream == stream {
-			r := it.heads[0]
-			h = append(h, r.cur)
-			if err := r.advance(); err != nil {
-				it.err = err
-				return "", nil, false
-			}
-			if r.ok {
-				heap.Fix(&it.heads, 0)
-			} else {
-				heap.Pop(&it.heads)
-			}
+		if id, ok := AssetID(stream); ok {
+			return id, h, true
+		}
+		if org, ok := OrganisationStreamID(stream); ok {
+			r.orgs[org] = true
 		}
 	}
-	id, _ := AssetID(h[0].Stream)
-	return id, h, true
 }
 
-// runReader reads one spilled run; cur is its next event while ok.
-type runReader struct {
-	r    *bufio.Reader
-	run  int
-	cur  eventstore.Event
-	ok   bool
-	strs map[string]string // interned types, roles, organisations, regimes
-}
-
-// runHeap orders the runs' next events by stream, then by run: runs hold
-// the log in order, so one stream's events come out in version order.
-type runHeap []*runReader
-
-func (h runHeap) Len() int { return len(h) }
-func (h runHeap) Less(i, j int) bool {
-	if c := strings.Compare(h[i].cur.Stream, h[j].cur.Stream); c != 0 {
-		return c < 0
+// take removes the leading events of stream from the page and returns them.
+func (r *historyReader) take(stream string) []eventstore.Event {
+	n := 0
+	for n < len(r.page) && r.page[n].Stream == stream {
+		n++
 	}
-	return h[i].run < h[j].run
-}
-func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(x any)   { *h = append(*h, x.(*runReader)) }
-func (h *runHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return r
+	h := r.page[:n:n]
+	r.page = r.page[n:]
+	return h
 }
 
-// appendRecord appends what Decode needs of e: stream, version, position,
-// type, recorded-at, effective date, actor, regime and payload.
-func appendRecord(b []byte, e eventstore.Event) ([]byte, error) {
-	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
-	str(e.Stream)
-	b = binary.AppendUvarint(b, uint64(e.Version))
-	b = binary.AppendUvarint(b, uint64(e.Position))
-	str(e.Type)
-	at, err := e.RecordedAt.MarshalBinary()
+// fill reads the next page; false at the end of the log or on an error.
+func (r *historyReader) fill(ctx context.Context) bool {
+	if r.ended || r.err != nil {
+		return false
+	}
+	page, err := r.store.ReadStreams(ctx, r.upTo, r.after, r.batch)
 	if err != nil {
-		return nil, fmt.Errorf("spill event %d: %w", e.Position, err)
+		r.err = fmt.Errorf("read the log up to %d: %w", r.upTo, err)
+		return false
 	}
-	str(string(at))
-	d := e.Metadata.EffectiveDate
-	b = binary.AppendUvarint(b, uint64(d.Year()))
-	b = binary.AppendUvarint(b, uint64(d.Month()))
-	b = binary.AppendUvarint(b, uint64(d.Day()))
-	str(e.Metadata.Actor.Role)
-	str(e.Metadata.Actor.Org)
-	str(e.Metadata.Regime)
-	b = binary.AppendUvarint(b, uint64(len(e.Data)))
-	return append(b, e.Data...), nil
-}
-
-// advance reads the run's next event into cur; ok is false at its end.
-func (r *runReader) advance() error {
-	bad := func(err error) error { return fmt.Errorf("read sorted events: %w", err) }
-	n, err := binary.ReadUvarint(r.r)
-	if err == io.EOF {
-		r.ok, r.cur = false, eventstore.Event{}
-		return nil
+	if len(page) == 0 {
+		r.ended = true
+		return false
 	}
-	if err != nil {
-		return bad(err)
-	}
-	bytesOf := func(n uint64) ([]byte, error) {
-		p := make([]byte, n)
-		_, err := io.ReadFull(r.r, p)
-		return p, err
-	}
-	stream, err := bytesOf(n)
-	if err != nil {
-		return bad(err)
-	}
-	var e eventstore.Event
-	e.Stream = string(stream)
-	uv := func() uint64 {
-		v, verr := binary.ReadUvarint(r.r)
-		if verr != nil && err == nil {
-			err = verr
-		}
-		return v
-	}
-	str := func() string {
-		p, serr := bytesOf(uv())
-		if serr != nil && err == nil {
-			err = serr
-		}
-		s, ok := r.strs[string(p)]
-		if !ok {
-			s = string(p)
-			r.strs[s] = s
-		}
-		return s
-	}
-	e.Version, e.Position = int64(uv()), int64(uv())
-	e.Type = str()
-	at, aerr := bytesOf(uv())
-	if aerr == nil {
-		aerr = e.RecordedAt.UnmarshalBinary(at)
-	}
-	if y, m, d := uv(), uv(), uv(); y != 0 {
-		e.Metadata.EffectiveDate = domain.NewDate(int(y), time.Month(m), int(d))
-	}
-	e.Metadata.Actor.Role, e.Metadata.Actor.Org, e.Metadata.Regime = str(), str(), str()
-	data, derr := bytesOf(uv())
-	e.Data = data
-	if err = errors.Join(err, aerr, derr); err != nil {
-		return bad(err)
-	}
-	r.cur, r.ok = e, true
-	return nil
+	r.after = eventstore.CursorAfter(r.after, page)
+	r.page = page
+	r.read += int64(len(page))
+	r.progress(r.read, max(r.upTo, r.read)) // positions can skip: upTo bounds the count
+	return true
 }

@@ -53,10 +53,22 @@ func testPersonalData(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// ReadStreams opens a page with the keys of its range of streams.
+		h, err := s.Horizon(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byStream, err := s.ReadStreams(ctx, h, eventstore.StreamCursor{}, 100)
+		if err != nil || len(byStream) != len(all) {
+			t.Fatalf("ReadStreams = %d events, %v; want %d", len(byStream), err, len(all))
+		}
 		var b bytes.Buffer
 		for i, e := range events {
 			if string(e.Data) != string(all[i].Data) {
 				t.Errorf("version %d: ReadStream and ReadAll differ: %s and %s", e.Version, e.Data, all[i].Data)
+			}
+			if string(e.Data) != string(byStream[i].Data) {
+				t.Errorf("version %d: ReadStream and ReadStreams differ: %s and %s", e.Version, e.Data, byStream[i].Data)
 			}
 			if err := json.Compact(&b, e.Data); err != nil { // jsonb prints with spaces
 				t.Fatalf("version %d is not JSON: %v", e.Version, err)

@@ -1,10 +1,13 @@
 package eventstoretest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, b) })
 	t.Run("InvalidEvents", func(t *testing.T) { testInvalid(t, b) })
 	t.Run("ReadAllPaging", func(t *testing.T) { testReadAll(t, b) })
+	t.Run("ReadStreams", func(t *testing.T) { testReadStreams(t, b) })
 	t.Run("ConcurrentAppendOneWinner", func(t *testing.T) { testRace(t, b) })
 	t.Run("HashChain", func(t *testing.T) { testHashChain(t, b) })
 	t.Run("Subscription", func(t *testing.T) { testSubscription(t, b) })
@@ -442,11 +446,99 @@ func testHeldTransaction(t *testing.T, b Backend) {
 	if got := mustReadAll(t, s); len(got) != 0 {
 		t.Fatalf("while the first transaction is open ReadAll returned %d events; a reader that saw them would skip the first", len(got))
 	}
+	if h, err := s.Horizon(ctx); err != nil || h != 0 {
+		t.Fatalf("while the first transaction is open Horizon = %d, %v; want 0: nothing is readable yet", h, err)
+	}
 	close(release)
 	wg.Wait()
 	got := mustReadAll(t, s)
 	if len(got) != 2 || got[0].ID != first[0].ID || got[1].ID != second[0].ID {
 		t.Fatalf("after commit ReadAll = %d events; want the held event first, then the later one", len(got))
+	}
+	if h, err := s.Horizon(ctx); err != nil || h != got[1].Position {
+		t.Fatalf("after commit Horizon = %d, %v; want %d, the last event ReadAll reads", h, err, got[1].Position)
+	}
+	// Up to the held event (first in the global order, though its position
+	// may be the later one), ReadStreams reads it alone.
+	if up, err := s.ReadStreams(ctx, got[0].Position, eventstore.StreamCursor{}, 10); err != nil || len(up) != 1 || up[0].ID != first[0].ID {
+		t.Fatalf("ReadStreams up to the held event = %d events, %v; want the held event alone", len(up), err)
+	}
+}
+
+// testReadStreams: ReadStreams reads what ReadAll reads up to a position,
+// each stream's events together in version order, page by page.
+func testReadStreams(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	ctx := context.Background()
+	if h, err := s.Horizon(ctx); err != nil || h != 0 {
+		t.Fatalf("Horizon of an empty log = %d, %v; want 0", h, err)
+	}
+	if got, err := s.ReadStreams(ctx, 0, eventstore.StreamCursor{}, 10); err != nil || len(got) != 0 {
+		t.Fatalf("ReadStreams up to 0 = %d events, %v; want none", len(got), err)
+	}
+	streams := []string{stream(), stream(), stream(), stream()}
+	versions := make([]int64, len(streams))
+	for i := 0; i < 10; i++ { // interleaved, so no stream's events are adjacent in the log
+		k := i % len(streams)
+		n := i%3 + 1
+		expected := eventstore.NoStream
+		if versions[k] > 0 {
+			expected = eventstore.Exact(versions[k])
+		}
+		mustAppend(t, s, streams[k], expected, events(n))
+		versions[k] += int64(n)
+	}
+	all := mustReadAll(t, s)
+	h, err := s.Horizon(ctx)
+	if err != nil || h != all[len(all)-1].Position {
+		t.Fatalf("Horizon = %d, %v; want %d, the last event ReadAll reads", h, err, all[len(all)-1].Position)
+	}
+	byStream := func(events []eventstore.Event) []eventstore.Event {
+		out := slices.Clone(events)
+		slices.SortStableFunc(out, func(a, b eventstore.Event) int { return strings.Compare(a.Stream, b.Stream) })
+		return out
+	}
+	readPages := func(upTo int64, page int) []eventstore.Event {
+		var out []eventstore.Event
+		var after eventstore.StreamCursor
+		for {
+			got, err := s.ReadStreams(ctx, upTo, after, page)
+			if err != nil {
+				t.Fatalf("ReadStreams(%d, %v, %d): %v", upTo, after, page, err)
+			}
+			if len(got) > page {
+				t.Fatalf("ReadStreams returned %d events, more than its limit %d", len(got), page)
+			}
+			if len(got) == 0 {
+				return out
+			}
+			out = append(out, got...)
+			after = eventstore.CursorAfter(after, got)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		upTo int64
+		want []eventstore.Event
+	}{
+		{"the whole log", h, byStream(all)},
+		{"up to the sixth event", all[5].Position, byStream(all[:6])},
+	} {
+		for _, page := range []int{1, 3, 1000} {
+			got := readPages(tc.upTo, page)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%s in pages of %d: %d events, want %d", tc.name, page, len(got), len(tc.want))
+			}
+			for i := range got {
+				if got[i].ID != tc.want[i].ID || got[i].Version != tc.want[i].Version || !bytes.Equal(got[i].Data, tc.want[i].Data) {
+					t.Fatalf("%s in pages of %d: event %d is %s/%d, want %s/%d", tc.name, page, i,
+						got[i].Stream, got[i].Version, tc.want[i].Stream, tc.want[i].Version)
+				}
+			}
+		}
+	}
+	if _, err := s.ReadStreams(ctx, h+1000, eventstore.StreamCursor{}, 10); !errors.Is(err, eventstore.ErrUnknownPosition) {
+		t.Errorf("ReadStreams up to an unknown position: %v, want ErrUnknownPosition", err)
 	}
 }
 

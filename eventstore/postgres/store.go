@@ -469,12 +469,70 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	return events, nil
 }
 
+// Horizon implements [eventstore.Store.Horizon]: the last event in (tx_id,
+// position) order below the horizon of the oldest running transaction,
+// read backwards off events_tx_position.
+func (s *Store) Horizon(ctx context.Context) (int64, error) {
+	var h int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE((SELECT position FROM events
+		WHERE tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+		ORDER BY tx_id DESC, position DESC LIMIT 1), 0)`).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", safe(err))
+	}
+	return h, nil
+}
+
+// ReadStreams implements [eventstore.Store.ReadStreams], from the
+// (stream_id, version) index. The events at or before upTo in the global
+// order are those whose (tx_id, position) is at most upTo's: every
+// transaction with a tx_id at most upTo's had ended when upTo was below
+// the horizon, so the set no longer changes.
+func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int) ([]eventstore.Event, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	if upTo <= 0 {
+		return nil, nil
+	}
+	events, err := s.scanN(ctx, limit, selectEvent+` WHERE (tx_id, position) <= (SELECT tx_id, position FROM events WHERE position = $1)
+		AND (stream_id, version) > ($2, $3) ORDER BY stream_id, version LIMIT $4`, upTo, after.Stream, after.Version, limit)
+	if err == nil {
+		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
+	}
+	if len(events) == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE position = $1)`, upTo).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("read streams up to %d: %w", upTo, safe(err))
+		}
+		if !exists {
+			return nil, fmt.Errorf("read streams up to %d: no event at that position: %w", upTo, eventstore.ErrUnknownPosition)
+		}
+	}
+	return events, nil
+}
+
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
 	return s.queryN(ctx, 0, q, args...)
 }
 
 // queryN is query with room for n events made up front (n is the LIMIT).
 func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
+	out, err := s.scanN(ctx, n, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, safe(err)
+	}
+	return out, nil
+}
+
+// scanN is queryN without opening sealed values.
+func (s *Store) scanN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, safe(err)
@@ -496,23 +554,34 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	if err := rows.Err(); err != nil {
 		return nil, safe(err)
 	}
-	rows.Close()
-	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
-		return nil, safe(err)
-	}
 	return out, nil
+}
+
+// streamKeys is the [eventstore.KeyLookup] of a ReadStreams page, whose
+// events are ordered by stream: every key of the page's streams, read as
+// one range of personal_keys_stream (never cached, like [Store.keys]).
+func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		return s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN $1 AND $2`,
+			page[0].Stream, page[len(page)-1].Stream)
+	}
 }
 
 // keys is the [eventstore.KeyLookup] of the store's readers: one query per
 // page or stream read, never cached, so a key erased by any node stops
 // opening its values at once.
 func (s *Store) keys(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key_id, key FROM personal_keys WHERE key_id = ANY($1)`, ids)
+	return s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE key_id = ANY($1)`, ids)
+}
+
+// readKeys runs q, which selects key ids and keys, into a map.
+func (s *Store) readKeys(ctx context.Context, q string, args ...any) (map[uuid.UUID][]byte, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, safe(err)
 	}
 	defer rows.Close()
-	out := make(map[uuid.UUID][]byte, len(ids))
+	out := map[uuid.UUID][]byte{}
 	for rows.Next() {
 		var (
 			id  [16]byte

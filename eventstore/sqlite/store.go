@@ -388,12 +388,75 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	return events, nil
 }
 
+// Horizon implements [eventstore.Store.Horizon]. SQLite has one writer at
+// a time, and positions are given out in commit order, so the horizon is
+// the last position stored.
+func (s *Store) Horizon(ctx context.Context) (int64, error) {
+	h, err := s.LastPosition(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	return h, nil
+}
+
+// ReadStreams implements [eventstore.Store.ReadStreams], from the
+// (stream_id, version) index: the global order is the positions' order.
+func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int) ([]eventstore.Event, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	if upTo <= 0 {
+		return nil, nil
+	}
+	events, err := s.scanN(ctx, limit, selectEvent+` WHERE position <= ? AND (stream_id, version) > (?, ?)
+		ORDER BY stream_id, version LIMIT ?`, upTo, after.Stream, after.Version, limit)
+	if err == nil {
+		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
+	}
+	// position <= upTo bounds nothing when upTo is past the end: check it
+	// on the first page (and on an empty one).
+	if after.Stream == "" || len(events) == 0 {
+		if err := s.known(ctx, upTo); err != nil {
+			return nil, fmt.Errorf("read streams up to %d: %w", upTo, err)
+		}
+	}
+	return events, nil
+}
+
+// known returns an error matching [eventstore.ErrUnknownPosition] when no
+// event is stored at position.
+func (s *Store) known(ctx context.Context, position int64) error {
+	var exists bool
+	if err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE position = ?)`, position).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("no event at position %d: %w", position, eventstore.ErrUnknownPosition)
+	}
+	return nil
+}
+
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
 	return s.queryN(ctx, 0, q, args...)
 }
 
 // queryN is query with room for n events made up front (n is the LIMIT).
 func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
+	out, err := s.scanN(ctx, n, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanN is queryN without opening sealed values.
+func (s *Store) scanN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -411,11 +474,19 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
-	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
-		return nil, err
-	}
 	return out, nil
+}
+
+// streamKeys is the [eventstore.KeyLookup] of a ReadStreams page, whose
+// events are ordered by stream: every key of the page's streams, read as
+// one range of personal_keys_stream (never cached, like [Store.keys]).
+func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		out := map[uuid.UUID][]byte{}
+		err := s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN ? AND ?`,
+			[]any{page[0].Stream, page[len(page)-1].Stream}, out)
+		return out, err
+	}
 }
 
 // keys is the [eventstore.KeyLookup] of the store's readers: one query per
