@@ -483,6 +483,22 @@ func (s *Store) Horizon(ctx context.Context) (int64, error) {
 	return h, nil
 }
 
+// readStreamsSQL is a page of ReadStreams: $1 upTo, $2 and $3 the cursor,
+// $4 the limit. It runs in [Store.unsorted] (TestReadStreamsPlan).
+const readStreamsSQL = selectEvent + ` WHERE (tx_id, position) <= (SELECT tx_id, position FROM events WHERE position = $1)
+	AND (stream_id, version) > ($2, $3) ORDER BY stream_id, version LIMIT $4`
+
+// unsorted runs f in a read-only transaction whose planner does not sort
+// unless it must.
+func (s *Store) unsorted(ctx context.Context, f func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+			return err
+		}
+		return f(tx)
+	})
+}
+
 // ReadStreams implements [eventstore.Store.ReadStreams], from the
 // (stream_id, version) index. The events at or before upTo in the global
 // order are those whose (tx_id, position) is at most upTo's: every
@@ -495,13 +511,21 @@ func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.St
 	if upTo <= 0 {
 		return nil, nil
 	}
-	events, err := s.scanN(ctx, limit, selectEvent+` WHERE (tx_id, position) <= (SELECT tx_id, position FROM events WHERE position = $1)
-		AND (stream_id, version) > ($2, $3) ORDER BY stream_id, version LIMIT $4`, upTo, after.Stream, after.Version, limit)
+	// The planner, counting on a third of the log to be at or before
+	// upTo, would read all of it by events_tx_position and sort it by
+	// stream for every page: with sorting off it walks the (stream_id,
+	// version) index from the cursor and stops at the page's end.
+	var events []eventstore.Event
+	err := s.unsorted(ctx, func(tx pgx.Tx) error {
+		var err error
+		events, err = scanN(ctx, tx, limit, readStreamsSQL, upTo, after.Stream, after.Version, limit)
+		return err
+	})
 	if err == nil {
 		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
+		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, safe(err))
 	}
 	if len(events) == 0 {
 		var exists bool
@@ -521,7 +545,7 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.
 
 // queryN is query with room for n events made up front (n is the LIMIT).
 func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
-	out, err := s.scanN(ctx, n, q, args...)
+	out, err := scanN(ctx, s.pool, n, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -531,9 +555,12 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 	return out, nil
 }
 
-// scanN is queryN without opening sealed values.
-func (s *Store) scanN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
-	rows, err := s.pool.Query(ctx, q, args...)
+// scanN is queryN on x (the pool or a transaction) without opening
+// sealed values.
+func scanN(ctx context.Context, x interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, n int, q string, args ...any) ([]eventstore.Event, error) {
+	rows, err := x.Query(ctx, q, args...)
 	if err != nil {
 		return nil, safe(err)
 	}
