@@ -380,7 +380,16 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 	if f.council != "" {
 		w.add(`r.council = ?`, f.council)
 	}
-	w.add(`r.list = ?`, string(f.list))
+	// SQLite plans without statistics, so list = ? (half the register)
+	// looks as selective as postcode = ? (a handful of rows) and it may
+	// read the list's index instead of the postcode's; +list keeps the
+	// list from every index, which leaves the filter's own index the only
+	// one with a range. A council's index stays the one for a council.
+	if d == SQLite && (f.postcode != "" || f.outward != "" || f.status != "" && f.council == "") {
+		w.add(`+r.list = ?`, string(f.list))
+	} else {
+		w.add(`r.list = ?`, string(f.list))
+	}
 	// The entry dates a version standing on the day can have (see reach):
 	// the index range that is read.
 	if hi, ok := addDays(f.asOf, b.ahead); ok {
