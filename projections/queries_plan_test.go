@@ -89,8 +89,14 @@ func TestRegisterQueryPlans(t *testing.T) {
 				register: []RegisterVersion{version(ListACV, entered, ended, status, entered)}}.rows())
 		}
 		mustReplace(t, db, rows...)
-		if _, err := db.SQL.Exec(`ANALYZE`); err != nil {
-			t.Fatal(err)
+		// PostgreSQL's statistics, as a rebuild gathers them (analyze);
+		// SQLite's read models have none, so its plans are checked
+		// without: with them, SQLite read a postcode's page from its index
+		// even when, without them, it took the list's.
+		if db.Dialect == Postgres {
+			if _, err := db.SQL.Exec(`ANALYZE`); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// A 5-year listing's reach: what the bounds are on a real register.
 		b := reachBounds{back: 5*366 + 1, ahead: 0}
