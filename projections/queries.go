@@ -124,13 +124,13 @@ func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[Register
 // any case and spacing; BBox keeps entries whose point lies within it.
 // Invalid filters and a bad cursor are a *domain.ValidationError.
 //
-// No filter makes a page cost in proportion to the register (n versions):
-//   - with no filter, or Council, a page costs O(log n + limit) like
+// What a page costs, n being the register's versions:
+//   - with no filter, or Council, O(log n + limit) like
 //     [Queries.Register]'s;
-//   - Postcode and Status are read from an index in list order,
-//     (postcode | outward | list, status) then the register's order: a
-//     page costs O(log n + matches read), and no filter is left to skip
-//     rows of other postcodes or statuses;
+//   - Postcode (full or outward) and Status are read from their own index
+//     in list order ((postcode | outward | status, entry_date, reference,
+//     asset_id, seq, list, ...)): O(log n + the filter's entries in the
+//     entry-date window), no sort;
 //   - Text is looked up in a trigram index (pg_trgm on PostgreSQL, FTS5
 //     on SQLite): the page then costs in proportion to the entries the
 //     text matches, which are sorted. Text of one or two characters, which
@@ -140,13 +140,16 @@ func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[Register
 //     box holds in a spatial index (SQLite's R*Tree rm_geo, a GiST index
 //     on point(lon, lat) on PostgreSQL), up to [spatialCap]: O(log n +
 //     min(matches, cap)). Under the cap the page is read from the spatial
-//     index and sorted, costing what the box holds; from the cap on (a
-//     county, England) it is read in list order, skipping rows outside the
-//     box, which costs about limit x n / matches rows read: under
-//     limit x n / cap, a few rows a match when the box is a large share of
-//     the register, and bounded by n / cap a page at the cap (some 100
-//     rows a page at 10^6 events). The two paths give the same pages, so
-//     a cursor from one serves the other.
+//     index, filtered by the day and sorted: it costs what the box holds,
+//     at most the cap. From the cap on (a county, England) it is read in
+//     list order with the box tested on each row, which costs about
+//     limit x n / matches rows: a few rows a match when the box holds a
+//     large share of the register, and at worst, for a box just over the
+//     cap, limit x n / cap (some 10^4 rows for a page of 100 at 10^6
+//     events, where the cap is about sqrt(limit x n) and the two paths
+//     cost the same; a larger register would want a cap growing with
+//     sqrt(n)). The two paths give the same pages, so a cursor from one
+//     serves the other.
 func (q *Queries) National(ctx context.Context, s SearchQuery) (Page[RegisterEntry], error) {
 	asOf := s.AsOf
 	if asOf.IsZero() {

@@ -55,9 +55,9 @@ const layoutColumn = "outward"
 // names, so once rm_assets exists nothing more is created, unless the live
 // tables are of an earlier layout (rm_register without outward, before
 // the register's keyset, text search, postcode, status and spatial
-// indexes; see [layoutColumn]): then Migrate
-// rebuilds them from the log, into fresh tables swapped in as [Rebuild]
-// does, before it returns. The old tables serve until the swap.
+// indexes; see [layoutColumn]): then Migrate rebuilds them from the log,
+// into fresh tables swapped in as [Rebuild] does, before it returns. The
+// old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
 	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
 		return err
