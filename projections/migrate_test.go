@@ -3,6 +3,8 @@ package projections_test
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +16,10 @@ import (
 )
 
 // TestMigrateRebuildsAnEarlierLayout: live read-model tables of an earlier
-// layout (no reach columns, no text search index) are rebuilt from the log
-// by Migrate, so a node upgraded in place serves the new queries at once.
+// layout (reach columns and a text search index, but no outward code, and
+// neither the postcode, status nor spatial indexes) are rebuilt from the
+// log by Migrate, so a node upgraded in place serves the new queries at
+// once.
 func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st stack) {
 		ctx := context.Background()
@@ -24,11 +28,16 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		if err := demo.Seed(ctx, assets, today, uuid.NewString); err != nil {
 			t.Fatal(err)
 		}
-		// The tables of the layout before: a register without reach_back.
-		for _, stmt := range []string{
+		// The tables of the layout before: a register with reach_back and
+		// without outward, SQLite's text search table without rm_geo.
+		stmts := []string{
 			`CREATE TABLE rm_assets (asset_id TEXT NOT NULL PRIMARY KEY)`,
-			`CREATE TABLE rm_register (asset_id TEXT NOT NULL, seq BIGINT NOT NULL, council TEXT NOT NULL)`,
-		} {
+			`CREATE TABLE rm_register (asset_id TEXT NOT NULL, seq BIGINT NOT NULL, council TEXT NOT NULL, reach_back BIGINT NOT NULL)`,
+		}
+		if st.db.Dialect == projections.SQLite {
+			stmts = append(stmts, `CREATE VIRTUAL TABLE rm_search USING fts5(search, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`)
+		}
+		for _, stmt := range stmts {
 			if _, err := st.db.SQL.ExecContext(ctx, stmt); err != nil {
 				t.Fatal(err)
 			}
@@ -55,6 +64,20 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		reg, err := q.Register(ctx, projections.RegisterQuery{Council: demo.Stockport, Today: today})
 		if err != nil || len(reg.Items) == 0 {
 			t.Errorf("Stockport's register after the upgrade: %d entries, %v", len(reg.Items), err)
+		}
+		if len(reg.Items) == 0 || reg.Items[0].Point == nil {
+			t.Fatal("no entry with a point to look for")
+		}
+		e := reg.Items[0]
+		for _, s := range []projections.SearchQuery{
+			{Postcode: e.Postcode, Today: today},
+			{Postcode: strings.Fields(e.Postcode)[0], Today: today},
+			{BBox: &projections.BoundingBox{MinLon: e.Point.Lon, MinLat: e.Point.Lat, MaxLon: e.Point.Lon, MaxLat: e.Point.Lat}, Today: today},
+		} {
+			page, err := q.National(ctx, s)
+			if err != nil || !slices.ContainsFunc(page.Items, func(f projections.RegisterEntry) bool { return f.AssetID == e.AssetID }) {
+				t.Errorf("national register by %+v after the upgrade: %d entries, %v; want %s among them", s, len(page.Items), err, e.AssetID)
+			}
 		}
 		// Migrating again changes nothing.
 		if err := p.Migrate(ctx); err != nil {

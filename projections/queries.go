@@ -23,6 +23,10 @@ import (
 // (Register, Deadlines) simply come back empty for it.
 type Queries struct {
 	DB DB
+
+	// boxCap, when above 0, replaces [spatialCap]: tests lower it to take
+	// both paths of a bounding box on a small register.
+	boxCap int
 }
 
 var _ Reader = (*Queries)(nil)
@@ -120,12 +124,32 @@ func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[Register
 // any case and spacing; BBox keeps entries whose point lies within it.
 // Invalid filters and a bad cursor are a *domain.ValidationError.
 //
-// A page costs O(log n + limit) like [Queries.Register]'s, except with
-// Text, which is looked up in a trigram index (pg_trgm on PostgreSQL, FTS5
-// on SQLite): the page then costs in proportion to the entries the text
-// matches, not to the register. Text of one or two characters, which no
-// trigram can look up, is matched while the register is read in order
-// (on SQLite; PostgreSQL's planner chooses).
+// What a page costs, n being the register's versions:
+//   - with no filter, or Council, O(log n + limit) like
+//     [Queries.Register]'s;
+//   - Postcode (full or outward) and Status are read from their own index
+//     in list order ((postcode | outward | status, entry_date, reference,
+//     asset_id, seq, list, ...)): O(log n + the filter's entries in the
+//     entry-date window), no sort;
+//   - Text is looked up in a trigram index (pg_trgm on PostgreSQL, FTS5
+//     on SQLite): the page then costs in proportion to the entries the
+//     text matches, which are sorted. Text of one or two characters, which
+//     no trigram can look up, is matched while the register is read in
+//     order (on SQLite; PostgreSQL's planner chooses);
+//   - BBox, without Text or Postcode, first counts the register rows the
+//     box holds in a spatial index (SQLite's R*Tree rm_geo, a GiST index
+//     on point(lon, lat) on PostgreSQL), up to [spatialCap]: O(log n +
+//     min(matches, cap)). Under the cap the page is read from the spatial
+//     index, filtered by the day and sorted: it costs what the box holds,
+//     at most the cap. From the cap on (a county, England) it is read in
+//     list order with the box tested on each row, which costs about
+//     limit x n / matches rows: a few rows a match when the box holds a
+//     large share of the register, and at worst, for a box just over the
+//     cap, limit x n / cap (some 10^4 rows for a page of 100 at 10^6
+//     events, where the cap is about sqrt(limit x n) and the two paths
+//     cost the same; a larger register would want a cap growing with
+//     sqrt(n)). The two paths give the same pages, so a cursor from one
+//     serves the other.
 func (q *Queries) National(ctx context.Context, s SearchQuery) (Page[RegisterEntry], error) {
 	asOf := s.AsOf
 	if asOf.IsZero() {
@@ -141,7 +165,7 @@ func (q *Queries) National(ctx context.Context, s SearchQuery) (Page[RegisterEnt
 		if full {
 			f.postcode = code
 		} else {
-			f.outward = code + " %"
+			f.outward = code
 		}
 	}
 	if b := s.BBox; b != nil && (b.MinLat > b.MaxLat || b.MinLon > b.MaxLon) {
@@ -162,8 +186,9 @@ type registerFilter struct {
 	status   string
 	text     string // lower-cased search text, single-spaced
 	postcode string // a full postcode
-	outward  string // a LIKE pattern: outward code, space, anything
+	outward  string // an outward code (SW1A)
 	bbox     *BoundingBox
+	spatial  bool // bbox is read from its spatial index (see [Queries.National])
 	asOf     domain.Date
 	page     PageRequest
 }
@@ -181,9 +206,9 @@ type reachBounds struct{ back, ahead int64 }
 // the cursor, within the entry dates a version standing on the day can
 // have, skipping versions that do not stand on it from the index's own
 // valid_from and valid_to. Nothing is sorted, counted or skipped by
-// OFFSET. Only the text search differs: its trigram index yields the
-// matching entries, which are then sorted, so it costs what the search
-// matches (see [Queries.National]).
+// OFFSET. Only the text search and a small bounding box differ: their
+// index (trigram, spatial) yields the matching entries, which are then
+// sorted, so they cost what they match (see [Queries.National]).
 func (q *Queries) register(ctx context.Context, f registerFilter) (Page[RegisterEntry], error) {
 	if f.list != ListACV && f.list != ListUnsuccessful {
 		return Page[RegisterEntry]{}, &domain.ValidationError{Field: "list", Message: "want acv or unsuccessful"}
@@ -205,6 +230,17 @@ func (q *Queries) register(ctx context.Context, f registerFilter) (Page[Register
 	}
 	if !found {
 		return pageOf[RegisterEntry](nil, nil, limit), nil
+	}
+	if f.bbox != nil && f.text == "" && f.postcode == "" && f.outward == "" {
+		boxCap := spatialCap
+		if q.boxCap > 0 {
+			boxCap = q.boxCap
+		}
+		n, err := q.boxMatches(ctx, *f.bbox, boxCap)
+		if err != nil {
+			return Page[RegisterEntry]{}, err
+		}
+		f.spatial = n < boxCap
 	}
 	query, args := registerSQL(q.DB.Dialect, f, b, after, more, limit)
 	rows, err := q.DB.SQL.QueryContext(ctx, q.DB.Dialect.Rebind(query), args...)
@@ -252,6 +288,41 @@ func (q *Queries) reach(ctx context.Context, list List) (reachBounds, bool, erro
 	return reachBounds{back: back.Int64, ahead: ahead.Int64}, true, nil
 }
 
+// spatialCap is the most rows of the register a bounding box may hold for
+// its page to be read from the spatial index and sorted (see
+// [Queries.National]); from it on the page is read in list order. About
+// sqrt(limit x n) at 10^6 events (n = 3 x 10^5 versions), where the two
+// paths cost about the same.
+const spatialCap = 3000
+
+// boxMatches counts the register rows (every list, every version) whose
+// point the spatial index finds in b, up to limit: O(log n + min(matches,
+// limit)). The index may find a few rows just outside b (SQLite's R*Tree
+// stores 32-bit floats, PostgreSQL's box test has a tolerance of 1e-6),
+// which the page's own test of lat and lon leaves out.
+func (q *Queries) boxMatches(ctx context.Context, b BoundingBox, limit int) (int, error) {
+	query := `SELECT COUNT(*) FROM (SELECT 1 FROM ` + tableGeo + ` g WHERE ` + geoCond + ` LIMIT ?) n`
+	args := []any{b.MaxLat, b.MinLat, b.MaxLon, b.MinLon, limit}
+	if q.DB.Dialect == Postgres {
+		query = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + tableRegister + ` WHERE ` + placeCond + ` LIMIT ?) n`
+		args = []any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, limit}
+	}
+	var n int
+	if err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(query), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the bounding box's entries: %w", err)
+	}
+	return n, nil
+}
+
+// geoCond finds SQLite's R*Tree entries (points; the table's alias is g)
+// within a box; its arguments are max_lat, min_lat, max_lon, min_lon.
+const geoCond = `g.min_lat <= ? AND g.max_lat >= ? AND g.min_lon <= ? AND g.max_lon >= ?`
+
+// placeCond finds PostgreSQL's rm_register rows whose point is within a
+// box, from the GiST index on point(lon, lat); its arguments are min_lon,
+// min_lat, max_lon, max_lat.
+const placeCond = `point(lon, lat) <@ box(point(?, ?), point(?, ?))`
+
 // minSearchRunes is the shortest text a trigram index can look up; a
 // shorter one is matched while the list is read in order.
 const minSearchRunes = 3
@@ -298,10 +369,30 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 			w.args = append(w.args, like)
 		}
 	}
+	if bb := f.bbox; bb != nil && f.spatial && f.text == "" {
+		// The box's points from the spatial index, then the rest, as for
+		// the text: the exact test of lat and lon follows below.
+		if d == SQLite {
+			from = tableGeo + ` g CROSS JOIN rm_register r ON r.rowid = g.id`
+			w.add(geoCond, bb.MaxLat, bb.MinLat, bb.MaxLon, bb.MinLon)
+		} else {
+			from = `(SELECT * FROM rm_register WHERE ` + placeCond + ` OFFSET 0) r`
+			w.args = append(w.args, bb.MinLon, bb.MinLat, bb.MaxLon, bb.MaxLat)
+		}
+	}
 	if f.council != "" {
 		w.add(`r.council = ?`, f.council)
 	}
-	w.add(`r.list = ?`, string(f.list))
+	// SQLite plans without statistics, so list = ? (half the register)
+	// looks as selective as postcode = ? (a handful of rows) and it may
+	// read the list's index instead of the postcode's; +list keeps the
+	// list from every index, which leaves the filter's own index the only
+	// one with a range. A council's index stays the one for a council.
+	if d == SQLite && (f.postcode != "" || f.outward != "" || f.status != "" && f.council == "") {
+		w.add(`+r.list = ?`, string(f.list))
+	} else {
+		w.add(`r.list = ?`, string(f.list))
+	}
 	// The entry dates a version standing on the day can have (see reach):
 	// the index range that is read.
 	if hi, ok := addDays(f.asOf, b.ahead); ok {
@@ -323,7 +414,7 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 		w.add(`r.postcode = ?`, f.postcode)
 	}
 	if f.outward != "" {
-		w.add(`r.postcode LIKE ?`, f.outward)
+		w.add(`r.outward = ?`, f.outward)
 	}
 	if b := f.bbox; b != nil {
 		w.add(`r.lat BETWEEN ? AND ? AND r.lon BETWEEN ? AND ?`, b.MinLat, b.MaxLat, b.MinLon, b.MaxLon)

@@ -372,17 +372,24 @@ func TestQueriesNationalSearch(t *testing.T) {
 			{"bbox", SearchQuery{BBox: &BoundingBox{MinLon: -0.5, MinLat: 51.3, MaxLon: 0.3, MaxLat: 51.7}}, []string{"a1"}},
 			{"bbox edge", SearchQuery{BBox: &BoundingBox{MinLon: -2.24, MinLat: 53.48, MaxLon: -2.24, MaxLat: 53.48}}, []string{"a4"}},
 			{"bbox north", SearchQuery{BBox: &BoundingBox{MinLon: -3, MinLat: 53, MaxLon: 0, MaxLat: 54}}, []string{"a5", "a4"}},
+			{"bbox of the world leaves out entries without a point", SearchQuery{BBox: &BoundingBox{MinLon: -180, MinLat: -90, MaxLon: 180, MaxLat: 90}},
+				[]string{"a5", "a4", "a1"}},
+			{"bbox and status", SearchQuery{Status: "listed", BBox: &BoundingBox{MinLon: -3, MinLat: 53, MaxLon: 0, MaxLat: 54}}, []string{"a4"}},
 			{"all together", SearchQuery{Council: councilB, Status: "listed", Text: "crown", Postcode: "M1",
 				BBox: &BoundingBox{MinLon: -3, MinLat: 53, MaxLon: 0, MaxLat: 54}}, []string{"a4"}},
 		} {
 			tt.q.Today = today
-			page, err := q.National(ctx, tt.q)
-			if err != nil {
-				t.Errorf("%s: %v", tt.name, err)
-				continue
-			}
-			if got := ids(page.Items); !slices.Equal(got, tt.want) {
-				t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+			// A box is read from its spatial index when it holds few
+			// entries, in list order otherwise (a cap of 1): the same.
+			for _, q := range []*Queries{q, WithBoxCap(q, 1)} {
+				page, err := q.National(ctx, tt.q)
+				if err != nil {
+					t.Errorf("%s: %v", tt.name, err)
+					continue
+				}
+				if got := ids(page.Items); !slices.Equal(got, tt.want) {
+					t.Errorf("%s (box cap %d): got %v, want %v", tt.name, q.boxCap, got, tt.want)
+				}
 			}
 		}
 		for _, pc := range []string{"!!", "1AA", "SW1A 1", "TOOLONG 1AA"} {

@@ -209,6 +209,9 @@ func dropLeftovers(ctx context.Context, db DB) error {
 func leftoverSuffixes(names, bases []string) []string {
 	var out []string
 	for _, n := range names {
+		if n == tableGeo+"_rowid" {
+			continue // the live R*Tree's own table, not a set "_rowid"
+		}
 		for _, b := range bases {
 			rest, ok := strings.CutPrefix(n, b+"_r")
 			if !ok || rest == "" {

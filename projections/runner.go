@@ -43,13 +43,21 @@ func NewProjector(store eventstore.Store, db DB, regimes domain.Regimes, log *sl
 // Name implements [messaging.Consumer].
 func (p *Projector) Name() string { return ConsumerName }
 
+// layoutColumn is the register's column that came with the current layout
+// of the read models: live tables without it are rebuilt by
+// [Projector.Migrate]. A change to the tables' columns or indexes names a
+// column of its own here. History: reach_back (keyset and text search
+// indexes), outward (postcode, outward code, status and spatial indexes).
+const layoutColumn = "outward"
+
 // Migrate creates the read-model tables and the consumers' offsets table
 // if they do not exist. Tables a rebuild swapped in keep their own index
 // names, so once rm_assets exists nothing more is created, unless the live
-// tables are of an earlier layout (rm_register without reach_back, before
-// the register's keyset indexes and its text search index): then Migrate
-// rebuilds them from the log, into fresh tables swapped in as [Rebuild]
-// does, before it returns. The old tables serve until the swap.
+// tables are of an earlier layout (rm_register without outward, before
+// the register's keyset, text search, postcode, status and spatial
+// indexes; see [layoutColumn]): then Migrate rebuilds them from the log,
+// into fresh tables swapped in as [Rebuild] does, before it returns. The
+// old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
 	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
 		return err
@@ -66,7 +74,7 @@ func (p *Projector) Migrate(ctx context.Context) error {
 		if !exists {
 			return CreateTables(ctx, tx, p.db.Dialect, "")
 		}
-		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, "reach_back")
+		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, layoutColumn)
 		outdated = !current
 		return err
 	})

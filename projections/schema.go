@@ -43,7 +43,18 @@ import (
 //     noReach when it cannot be told (no entry date, no end). Their
 //     maxima, read off their indexes, turn "stands on day D" into a range
 //     of entry dates, so a register on any day is read from the index in
-//     list order (see [Queries.Register]).
+//     list order (see [Queries.Register]);
+//   - rm_register.outward is the outward code of the postcode (SW1A of
+//     "SW1A 1AA"): the text before its space, "" when it has none, so that
+//     the national register's outward-code filter is an equality its index
+//     serves. The postcode, the outward code and the status each have an
+//     index in list order, so a page filtered by one reads only its
+//     matches (see [Queries.National]);
+//   - the point (lat, lon) has a spatial index for the national register's
+//     bounding box: on PostgreSQL a GiST index on point(lon, lat), on
+//     SQLite the R*Tree table rm_geo (its id is the register row's rowid;
+//     a row without a point has no entry), which is created, filled,
+//     swapped and dropped with the set, as rm_search is.
 
 // table describes one read-model table: its base name, column definitions,
 // primary key and secondary indexes.
@@ -92,6 +103,9 @@ const (
 	// table: not a table of rows, so not in [TableNames], but created,
 	// filled, swapped and dropped with the others.
 	tableSearch = "rm_search"
+	// tableGeo is SQLite's spatial index of rm_register's points, an R*Tree
+	// table kept like tableSearch.
+	tableGeo = "rm_geo"
 )
 
 // noReach is the reach of a register version whose entry date or end is
@@ -119,7 +133,7 @@ func schema() []table {
 				text("asset_id"), bigint("seq"), text("council"), text("list"), text("valid_from"),
 				nullText("valid_to"), text("reference"), text("name"), text("address"), text("postcode"),
 				double("lat"), double("lon"), text("status"), text("entry_date"), text("end_date"),
-				text("search"), text("entry"), bigint("reach_back"), bigint("reach_ahead"),
+				text("search"), text("entry"), bigint("reach_back"), bigint("reach_ahead"), text("outward"),
 			},
 			key: []string{"asset_id", "seq"},
 			indexes: []index{
@@ -133,6 +147,19 @@ func schema() []table {
 				{name: "reach_ahead", columns: []string{"list", "reach_ahead"}},
 				// the national text search (SQLite's is the table rm_search)
 				{name: "search", columns: []string{"search gin_trgm_ops"}, only: Postgres, using: "gin"},
+				// The national register filtered by postcode, outward code
+				// or status, each in list order. The list is not a leading
+				// column: SQLite, which plans without statistics, takes
+				// list = ? for as selective as postcode = ?, so the query
+				// keeps it from every index (+list, see registerSQL) and
+				// these skip the other list's entries in the index.
+				{name: "postcode", columns: []string{"postcode", "entry_date", "reference", "asset_id", "seq", "list", "valid_from", "valid_to"}},
+				{name: "outward", columns: []string{"outward", "entry_date", "reference", "asset_id", "seq", "list", "valid_from", "valid_to"}},
+				{name: "status", columns: []string{"status", "entry_date", "reference", "asset_id", "seq", "list", "valid_from", "valid_to"}},
+				// the national register's bounding box (SQLite's is the
+				// table rm_geo); point() of a NULL is NULL, so a row
+				// without a point is not in it
+				{name: "place", columns: []string{"point(lon, lat)"}, only: Postgres, using: "gist"},
 			},
 		},
 		{
@@ -235,28 +262,67 @@ func createTables(ctx context.Context, x Execer, d Dialect, suffix string, index
 // prelude returns what a set needs besides its tables of rows: on
 // PostgreSQL the pg_trgm extension (trusted since PostgreSQL 13: a
 // database owner may create it), on SQLite the FTS5 trigram table that
-// indexes rm_register.search. The table is contentless (the text stays in
-// rm_register only) and takes deletes by rowid; case_sensitive 1, because
-// the text is lower-cased in Go already and must match exactly as LIKE
-// does.
+// indexes rm_register.search and the R*Tree table that indexes its points.
+// The FTS5 table is contentless (the text stays in rm_register only) and
+// takes deletes by rowid; case_sensitive 1, because the text is
+// lower-cased in Go already and must match exactly as LIKE does. The
+// R*Tree holds each point as a box of one point; it stores 32-bit floats,
+// rounded outwards, so it finds a superset of a box's points, which the
+// query checks against the row's own lat and lon.
 func prelude(d Dialect, suffix string) []string {
 	if d == Postgres {
 		return []string{`CREATE EXTENSION IF NOT EXISTS pg_trgm`}
 	}
-	return []string{`CREATE VIRTUAL TABLE IF NOT EXISTS ` + tableSearch + suffix +
-		` USING fts5(search, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`}
+	return []string{
+		`CREATE VIRTUAL TABLE IF NOT EXISTS ` + tableSearch + suffix +
+			` USING fts5(search, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
+		`CREATE VIRTUAL TABLE IF NOT EXISTS ` + tableGeo + suffix + ` USING rtree(id, min_lat, max_lat, min_lon, max_lon)`,
+	}
 }
 
-// fillSearch fills SQLite's trigram index of a set from its register: a
-// rebuild's fresh set, once its rows are in. On PostgreSQL the index is
-// an ordinary one, built by [CreateIndexes].
+// sideIndex is one of SQLite's index tables of a set's register, keyed by
+// the register row's rowid: the trigram index of the text (rm_search) and
+// the spatial index of the points (rm_geo).
+type sideIndex struct {
+	table  string
+	key    string // the column holding the register row's rowid
+	insert string // the columns, and the SELECT of rm_register that fills them
+	cond   string // the register rows it holds; "" for all
+}
+
+var sideIndexes = []sideIndex{
+	{table: tableSearch, key: "rowid", insert: "(rowid, search) SELECT rowid, search"},
+	{table: tableGeo, key: "id", insert: "(id, min_lat, max_lat, min_lon, max_lon) SELECT rowid, lat, lat, lon, lon",
+		cond: "lat IS NOT NULL AND lon IS NOT NULL"},
+}
+
+// fill returns the statement filling the index of the set suffix from the
+// register rows that also meet and ("" for all of them).
+func (s sideIndex) fill(suffix, and string) string {
+	conds := make([]string, 0, 2)
+	for _, c := range []string{s.cond, and} {
+		if c != "" {
+			conds = append(conds, c)
+		}
+	}
+	stmt := `INSERT INTO ` + s.table + suffix + ` ` + s.insert + ` FROM ` + tableRegister + suffix
+	if len(conds) > 0 {
+		stmt += ` WHERE ` + strings.Join(conds, " AND ")
+	}
+	return stmt
+}
+
+// fillSearch fills SQLite's index tables of a set ([sideIndexes]) from its
+// register: a rebuild's fresh set, once its rows are in. On PostgreSQL the
+// indexes are ordinary ones, built by [CreateIndexes].
 func fillSearch(ctx context.Context, x Execer, d Dialect, suffix string) error {
 	if d != SQLite {
 		return nil
 	}
-	if _, err := x.ExecContext(ctx, `INSERT INTO `+tableSearch+suffix+` (rowid, search) SELECT rowid, search FROM `+
-		tableRegister+suffix); err != nil {
-		return fmt.Errorf("fill the text search index %q: %w", suffix, err)
+	for _, s := range sideIndexes {
+		if _, err := x.ExecContext(ctx, s.fill(suffix, "")); err != nil {
+			return fmt.Errorf("fill the index %s%s: %w", s.table, suffix, err)
+		}
 	}
 	return nil
 }
@@ -276,11 +342,11 @@ func DropTables(ctx context.Context, x Execer, d Dialect, suffix string) error {
 }
 
 // tableNames returns the tables of a set in the dialect: [TableNames], and
-// on SQLite the text search table.
+// on SQLite the text search and spatial index tables.
 func tableNames(d Dialect) []string {
 	names := TableNames()
 	if d == SQLite {
-		names = append(names, tableSearch)
+		names = append(names, tableSearch, tableGeo)
 	}
 	return names
 }

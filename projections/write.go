@@ -78,15 +78,17 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	if err != nil {
 		return err
 	}
-	// SQLite's text search index follows the register by rowid: its
-	// entries go before the register's rows do and come after they are
-	// in. A fresh set's is filled in one statement once it is loaded
-	// (see fillSearch).
+	// SQLite's text search and spatial indexes follow the register by
+	// rowid: their entries go before the register's rows do and come
+	// after they are in. A fresh set's are filled in one statement each
+	// once it is loaded (see fillSearch).
 	search := w.Dialect == SQLite && !w.Fresh
 	if search {
-		if err := w.searchIndex(ctx, x, `DELETE FROM `+tableSearch+w.Suffix+` WHERE rowid IN (SELECT rowid FROM `+
-			tableRegister+w.Suffix+` WHERE asset_id IN (`, ids); err != nil {
-			return err
+		for _, s := range sideIndexes {
+			if err := w.searchIndex(ctx, x, s.table, `DELETE FROM `+s.table+w.Suffix+` WHERE `+s.key+` IN (SELECT rowid FROM `+
+				tableRegister+w.Suffix+` WHERE asset_id IN (`, "))", ids); err != nil {
+				return err
+			}
 		}
 	}
 	for _, b := range batches {
@@ -103,22 +105,19 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 		}
 	}
 	if search {
-		if err := w.searchIndex(ctx, x, `INSERT INTO `+tableSearch+w.Suffix+` (rowid, search) SELECT rowid, search FROM `+
-			tableRegister+w.Suffix+` WHERE asset_id IN (`, ids); err != nil {
-			return err
+		for _, s := range sideIndexes {
+			if err := w.searchIndex(ctx, x, s.table, s.fill(w.Suffix, "asset_id IN ("), ")", ids); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// searchIndex runs stmt, which ends in "asset_id IN (", for the assets
-// ids, a chunk at a time, closing its parentheses: SQLite's text search
-// index is kept in step with the register's rows.
-func (w Writer) searchIndex(ctx context.Context, x Execer, stmt string, ids []string) error {
-	closing := ")"
-	if strings.HasPrefix(stmt, "DELETE") {
-		closing = "))"
-	}
+// searchIndex runs stmt, which ends in "asset_id IN (", then closing, for
+// the assets ids, a chunk at a time: SQLite's index tables (table) are
+// kept in step with the register's rows.
+func (w Writer) searchIndex(ctx context.Context, x Execer, table, stmt, closing string, ids []string) error {
 	for start := 0; start < len(ids); start += deleteChunk {
 		chunk := ids[start:min(start+deleteChunk, len(ids))]
 		args := make([]any, len(chunk))
@@ -126,7 +125,7 @@ func (w Writer) searchIndex(ctx context.Context, x Execer, stmt string, ids []st
 			args[i] = id
 		}
 		if _, err := x.ExecContext(ctx, stmt+placeholders(len(chunk))+closing, args...); err != nil {
-			return fmt.Errorf("index the text of %d assets in %s%s: %w", len(chunk), tableSearch, w.Suffix, err)
+			return fmt.Errorf("index %d assets in %s%s: %w", len(chunk), table, w.Suffix, err)
 		}
 	}
 	return nil
@@ -461,6 +460,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 			back, ahead := reach(v)
 			register.num(back)
 			register.num(ahead)
+			register.str(outward(e.Postcode))
 			register.end()
 		}
 
@@ -551,6 +551,17 @@ func countNominations(view json.RawMessage) (nominationCounts, error) {
 		}
 	}
 	return c, nil
+}
+
+// outward returns the outward code of a stored postcode (upper case, single
+// spaced, see [postcode]): the text before its space, "" when it has none.
+// rm_register.outward = 'SW1A' is then exactly postcode LIKE 'SW1A %'.
+func outward(postcode string) string {
+	code, _, found := strings.Cut(postcode, " ")
+	if !found {
+		return ""
+	}
+	return code
 }
 
 // dateText returns d as stored: YYYY-MM-DD, or "" for the zero date.
