@@ -21,7 +21,7 @@ func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, coun
 	if last := lastOfEach(rows); len(last) != len(rows) {
 		rows, counts = last, nil
 	}
-	batches, err := newBatches(rows, counts)
+	batches, _, err := newBatches(rows, counts) // the counts are added up after the load (fillCounts)
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
+	if err := fillCounts(ctx, db, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}

@@ -47,7 +47,8 @@ func (p *Projector) Name() string { return ConsumerName }
 // if they do not exist. Tables a rebuild swapped in keep their own index
 // names, so once rm_assets exists nothing more is created, unless the live
 // tables are of an earlier layout (rm_register without reach_back, before
-// the register's keyset indexes and its text search index): then Migrate
+// the register's keyset indexes and its text search index; no rm_counts,
+// before the statistics were counted as rows are written): then Migrate
 // rebuilds them from the log, into fresh tables swapped in as [Rebuild]
 // does, before it returns. The old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
@@ -67,7 +68,12 @@ func (p *Projector) Migrate(ctx context.Context) error {
 			return CreateTables(ctx, tx, p.db.Dialect, "")
 		}
 		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, "reach_back")
-		outdated = !current
+		if err != nil || !current {
+			outdated = true
+			return err
+		}
+		counted, err := tableExists(ctx, tx, p.db.Dialect, tableCounts)
+		outdated = !counted
 		return err
 	})
 	if err != nil || !outdated {

@@ -43,7 +43,9 @@ import (
 //     noReach when it cannot be told (no entry date, no end). Their
 //     maxima, read off their indexes, turn "stands on day D" into a range
 //     of entry dates, so a register on any day is read from the index in
-//     list order (see [Queries.Register]).
+//     list order (see [Queries.Register]);
+//   - rm_assets.counts is the asset's contributions to rm_counts, the
+//     statistics' running sums (see counts.go).
 
 // table describes one read-model table: its base name, column definitions,
 // primary key and secondary indexes.
@@ -109,6 +111,7 @@ func schema() []table {
 				text("postcode"), text("uprn"), double("lat"), double("lon"), text("category"), text("status"),
 				bigint("version"), bigint("position"), bigint("nominations"), bigint("decided_listed"),
 				bigint("decided_partly_listed"), bigint("decided_not_listed"), text("view"),
+				text(countsColumn), // the asset's contributions to rm_counts (counts.go)
 			},
 			key:     []string{"asset_id"},
 			indexes: []index{{name: "council", columns: []string{"council"}}},
@@ -162,6 +165,7 @@ func schema() []table {
 			key:     []string{"asset_id", "seq"},
 			indexes: []index{{name: "protected", columns: []string{"protected_end"}}},
 		},
+		countsTable(), // the statistics' running sums (counts.go)
 	}
 }
 

@@ -74,9 +74,20 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, err := newBatches(rows, counts)
+	batches, added, err := newBatches(rows, counts)
 	if err != nil {
 		return err
+	}
+	// The statistics' running sums lose the assets' stored contributions
+	// and gain the new ones; a fresh set's are added up once it is loaded
+	// (see fillCounts).
+	if !w.Fresh {
+		if err := w.storedContributions(ctx, x, ids, added); err != nil {
+			return err
+		}
+		if err := w.applyCounts(ctx, x, added); err != nil {
+			return err
+		}
 	}
 	// SQLite's text search index follows the register by rowid: its
 	// entries go before the register's rows do and come after they are
@@ -385,13 +396,15 @@ func (b *batch) values(start, end int) []any {
 	return args
 }
 
-// newBatches lays out rows for the five tables, in [schema] order.
-// counts[i] are rows[i]'s nomination counts; when counts is nil they are
-// read from the assets' views.
-func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
+// newBatches lays out rows for the five tables of rows, in [schema] order,
+// and returns the rows' contributions to the statistics' running sums
+// (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
+// counts; when counts is nil they are read from the assets' views.
+func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, countDeltas, error) {
 	if counts != nil && len(counts) != len(rows) {
-		return nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
+		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
 	}
+	added := countDeltas{}
 	ts := schema()
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
@@ -414,8 +427,12 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 		} else {
 			var err error
 			if c, err = countNominations(a.View); err != nil {
-				return nil, fmt.Errorf("asset %s: %w", id, err)
+				return nil, nil, fmt.Errorf("asset %s: %w", id, err)
 			}
+		}
+		contrib := contributions(r, c)
+		for _, d := range contrib {
+			added.add(d, 1)
 		}
 		assets.str(id)
 		assets.str(a.Council)
@@ -434,12 +451,13 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 		assets.num(c.partlyListed)
 		assets.num(c.notListed)
 		assets.str(string(a.View))
+		assets.str(encodeContributions(contrib))
 		assets.end()
 
 		for seq, v := range r.Register {
 			var err error
 			if buf, err = appendEntryJSON(buf[:0], &v.Entry); err != nil {
-				return nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
+				return nil, nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
 			}
 			e := &v.Entry
 			register.str(id)
@@ -476,7 +494,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 				}
 				var err error
 				if buf, err = appendTimelineJSON(buf, &entries[j]); err != nil {
-					return nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
+					return nil, nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
 				}
 			}
 			buf = append(buf, ']')
@@ -515,7 +533,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 			moratoria.end()
 		}
 	}
-	return []*batch{assets, register, timeline, deadlines, moratoria}, nil
+	return []*batch{assets, register, timeline, deadlines, moratoria}, added, nil
 }
 
 // nominationCounts are the figures of one asset's nominations that
