@@ -43,7 +43,9 @@ const (
 )
 
 // Replace replaces every read-model row of the given assets with rows: it
-// deletes the assets' rows from the five tables and inserts the new ones.
+// deletes the assets' rows from the five tables and inserts the new ones,
+// and moves the statistics' running sums (rm_counts) from the assets' old
+// contributions to their new ones.
 // An asset given twice is written once, from its last AssetRows. Replacing
 // with the same rows again changes nothing. The caller owns the
 // transaction: x is usually a *sql.Tx, and Replace must run in one for its
@@ -74,7 +76,7 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, added, err := newBatches(rows, counts)
+	batches, contribs, err := newBatches(rows, counts)
 	if err != nil {
 		return err
 	}
@@ -82,6 +84,12 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	// and gain the new ones; a fresh set's are added up once it is loaded
 	// (see fillCounts).
 	if !w.Fresh {
+		added := countDeltas{}
+		for _, cs := range contribs {
+			for _, c := range cs {
+				added.add(c, 1)
+			}
+		}
 		if err := w.storedContributions(ctx, x, ids, added); err != nil {
 			return err
 		}
@@ -397,14 +405,14 @@ func (b *batch) values(start, end int) []any {
 }
 
 // newBatches lays out rows for the five tables of rows, in [schema] order,
-// and returns the rows' contributions to the statistics' running sums
+// and returns each asset's contributions to the statistics' running sums
 // (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
 // counts; when counts is nil they are read from the assets' views.
-func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, countDeltas, error) {
+func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]contribution, error) {
 	if counts != nil && len(counts) != len(rows) {
 		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
 	}
-	added := countDeltas{}
+	contribs := make([][]contribution, len(rows))
 	ts := schema()
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
@@ -430,10 +438,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, countDel
 				return nil, nil, fmt.Errorf("asset %s: %w", id, err)
 			}
 		}
-		contrib := contributions(r, c)
-		for _, d := range contrib {
-			added.add(d, 1)
-		}
+		contribs[i] = contributions(r, c)
 		assets.str(id)
 		assets.str(a.Council)
 		assets.str(a.Reference)
@@ -451,7 +456,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, countDel
 		assets.num(c.partlyListed)
 		assets.num(c.notListed)
 		assets.str(string(a.View))
-		assets.str(encodeContributions(contrib))
+		assets.str(encodeContributions(contribs[i]))
 		assets.end()
 
 		for seq, v := range r.Register {
@@ -533,7 +538,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, countDel
 			moratoria.end()
 		}
 	}
-	return []*batch{assets, register, timeline, deadlines, moratoria}, added, nil
+	return []*batch{assets, register, timeline, deadlines, moratoria}, contribs, nil
 }
 
 // nominationCounts are the figures of one asset's nominations that
