@@ -72,7 +72,15 @@ func (p *Projector) Migrate(ctx context.Context) error {
 			outdated = true
 			return err
 		}
+		// Both halves of the counts: a set rebuilt by an earlier binary
+		// after them has rm_assets without its column beside a stale
+		// rm_counts.
 		counted, err := tableExists(ctx, tx, p.db.Dialect, tableCounts)
+		if err != nil || !counted {
+			outdated = true
+			return err
+		}
+		counted, err = columnExists(ctx, tx, p.db.Dialect, tableAssets, countsColumn)
 		outdated = !counted
 		return err
 	})
