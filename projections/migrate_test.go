@@ -76,5 +76,19 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Stats after rebuilding the counts = %+v, %v; want %+v", got.National, err, want.National)
 		}
+		// A set an earlier binary rebuilt: rm_assets without its counts
+		// beside a stale rm_counts.
+		if _, err := st.db.SQL.ExecContext(ctx, `ALTER TABLE rm_assets DROP COLUMN counts`); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate without rm_assets.counts: %v", err)
+		}
+		if _, err := st.db.SQL.ExecContext(ctx, `SELECT counts FROM rm_assets`); err != nil {
+			t.Errorf("rm_assets.counts after Migrate: %v", err)
+		}
+		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Stats after rebuilding rm_assets.counts = %+v, %v; want %+v", got.National, err, want.National)
+		}
 	})
 }
