@@ -102,7 +102,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 
 	// Write in asset id order: every table is keyed by asset id first, so
 	// the B-trees grow at their right edge instead of at random pages.
-	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
+	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true, sums: countSums{}}
 	dctx, stop := context.WithCancel(ctx) // stops the deriving goroutine if a write fails
 	defer stop()
 	for chunk := range deriveChunks(dctx, histories, regimes) {
@@ -119,7 +119,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := fillCounts(ctx, db, suffix); err != nil {
+	if err := fillCounts(ctx, db, suffix, w.sums); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
@@ -164,7 +164,7 @@ func writeFresh(ctx context.Context, db DB, w Writer, c derived) error {
 		rows, counts = last, nil // counts[i] no longer go with rows[i]
 	}
 	if db.Dialect == Postgres {
-		return copyFresh(ctx, db, w.Suffix, rows, counts)
+		return copyFresh(ctx, db, w.Suffix, rows, counts, w.sums)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {

@@ -110,8 +110,10 @@ func schema() []table {
 				text("asset_id"), text("council"), text("reference"), text("name"), text("address"),
 				text("postcode"), text("uprn"), double("lat"), double("lon"), text("category"), text("status"),
 				bigint("version"), bigint("position"), bigint("nominations"), bigint("decided_listed"),
-				bigint("decided_partly_listed"), bigint("decided_not_listed"), text("view"),
-				text(countsColumn), // the asset's contributions to rm_counts (counts.go)
+				bigint("decided_partly_listed"), bigint("decided_not_listed"),
+				// the asset's contributions to rm_counts (counts.go), before
+				// the view, so that reading them back skips its overflow pages
+				text(countsColumn), text("view"),
 			},
 			key:     []string{"asset_id"},
 			indexes: []index{{name: "council", columns: []string{"council"}}},

@@ -26,6 +26,10 @@ type Writer struct {
 	// new set, where each asset is written once. Replace then skips the
 	// deletes.
 	Fresh bool
+	// sums, when Fresh, is given every asset's contributions to the
+	// statistics' running sums: rm_counts is written once the rebuild is
+	// loaded (see fillCounts).
+	sums countSums
 }
 
 // Limits on one statement. SQLite allows at most 32766 bound parameters,
@@ -83,7 +87,9 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	// The statistics' running sums lose the assets' stored contributions
 	// and gain the new ones; a fresh set's are added up once it is loaded
 	// (see fillCounts).
-	if !w.Fresh {
+	if w.Fresh {
+		w.sums.add(contribs)
+	} else {
 		added := countDeltas{}
 		for _, cs := range contribs {
 			for _, c := range cs {
@@ -455,8 +461,8 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 		assets.num(c.listed)
 		assets.num(c.partlyListed)
 		assets.num(c.notListed)
-		assets.str(string(a.View))
 		assets.str(encodeContributions(contribs[i]))
+		assets.str(string(a.View))
 		assets.end()
 
 		for seq, v := range r.Register {
