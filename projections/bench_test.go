@@ -95,3 +95,25 @@ func BenchmarkRebuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStatsOfDataDir times Queries.Stats on the SQLite store of
+// ACV_BENCH_DATA_DIR (an `acv generate` data directory whose read models
+// are built, e.g. by `acv rebuild`), on a day in 2026. It skips without.
+func BenchmarkStatsOfDataDir(b *testing.B) {
+	dir := os.Getenv("ACV_BENCH_DATA_DIR")
+	if dir == "" {
+		b.Skip("ACV_BENCH_DATA_DIR is not set")
+	}
+	db, err := sql.Open("sqlite", "file:"+dir+"/acv.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	q := &projections.Queries{DB: projections.DB{SQL: db, Dialect: projections.SQLite}}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := q.Stats(ctx, domain.NewDate(2026, 6, 30)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,18 +13,19 @@ import (
 // PostgreSQL has, and the fresh tables have no rows to replace and no
 // secondary index yet. It needs db's connections to be pgx's (pgx/stdlib),
 // as every PostgreSQL database of the registry's is. counts are as for
-// newBatches.
-func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, counts []nominationCounts) error {
+// newBatches; the rows' contributions to the statistics are added to sums.
+func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, counts []nominationCounts, sums countSums) error {
 	if err := checkSuffix(suffix); err != nil {
 		return err
 	}
 	if last := lastOfEach(rows); len(last) != len(rows) {
 		rows, counts = last, nil
 	}
-	batches, err := newBatches(rows, counts)
+	batches, contribs, err := newBatches(rows, counts)
 	if err != nil {
 		return err
 	}
+	sums.add(contribs)
 	conn, err := db.SQL.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("copy: connect: %w", err)

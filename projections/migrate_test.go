@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +83,35 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		// Migrating again changes nothing.
 		if err := p.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate again: %v", err)
+		}
+		// The layout before the statistics' counts: no rm_counts. Migrate
+		// rebuilds, and the statistics are there again.
+		want, err := q.Stats(ctx, today)
+		if err != nil || want.National.Nominations == 0 {
+			t.Fatalf("Stats = %+v, %v; want nominations", want.National, err)
+		}
+		if _, err := st.db.SQL.ExecContext(ctx, `DROP TABLE rm_counts`); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate without rm_counts: %v", err)
+		}
+		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Stats after rebuilding the counts = %+v, %v; want %+v", got.National, err, want.National)
+		}
+		// A set an earlier binary rebuilt: rm_assets without its counts
+		// beside a stale rm_counts.
+		if _, err := st.db.SQL.ExecContext(ctx, `ALTER TABLE rm_assets DROP COLUMN counts`); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate without rm_assets.counts: %v", err)
+		}
+		if _, err := st.db.SQL.ExecContext(ctx, `SELECT counts FROM rm_assets`); err != nil {
+			t.Errorf("rm_assets.counts after Migrate: %v", err)
+		}
+		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Stats after rebuilding rm_assets.counts = %+v, %v; want %+v", got.National, err, want.National)
 		}
 	})
 }

@@ -750,152 +750,101 @@ func newCouncilStats(council string) *CouncilStats {
 }
 
 // stats computes the figures of one council, or of every council when
-// council is "", with one aggregate query per table, ordered by council.
+// council is "", ordered by council, from the running sums of rm_counts
+// (see counts.go): one query reading three ranges of its key (or of its
+// council index), about 15 + 11 + 31 rows per council and metric, however
+// long the log. A council is known while any of its figures is not zero:
+// it has an asset at least.
 func (q *Queries) stats(ctx context.Context, today domain.Date, council string) ([]CouncilStats, error) {
 	if today.IsZero() {
 		return nil, &domain.ValidationError{Field: "today", Message: "a date is required"}
 	}
-	day := dateText(today)
-	// filter narrows a query to the council; its argument comes last.
-	filter := func(col string) (string, []any) {
-		if council == "" {
-			return "", nil
-		}
-		return " AND " + col + " = ?", []any{council}
-	}
+	query, args := statsSQL(today, council)
 	byCouncil := map[string]*CouncilStats{}
-	get := func(c string) *CouncilStats {
+	err := q.each(ctx, query, args, func(scan func(...any) error) error {
+		var (
+			c, metric string
+			n         int
+		)
+		if err := scan(&c, &metric, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
 		s, ok := byCouncil[c]
 		if !ok {
 			s = newCouncilStats(c)
 			byCouncil[c] = s
 		}
-		return s
-	}
-
-	// Assets: which councils there are; nominations and their outcomes.
-	f, fa := filter("council")
-	err := q.each(ctx, `SELECT council, CAST(SUM(nominations) AS BIGINT), CAST(SUM(decided_listed) AS BIGINT),
-		CAST(SUM(decided_partly_listed) AS BIGINT), CAST(SUM(decided_not_listed) AS BIGINT)
-		FROM rm_assets WHERE 1 = 1`+f+` GROUP BY council`, fa,
-		func(scan func(...any) error) error {
-			var (
-				c                    string
-				n, listed, part, not int
-			)
-			if err := scan(&c, &n, &listed, &part, &not); err != nil {
-				return err
-			}
-			s := get(c)
+		switch {
+		case metric == metricNominations:
 			s.Nominations = n
-			s.Outcomes[string(domain.Listed)] = listed
-			s.Outcomes[string(domain.PartlyListed)] = part
-			s.Outcomes[string(domain.NotListed)] = not
-			return nil
-		})
+		case metric == metricList+string(ListACV):
+			s.Listed = n
+		case metric == metricList+string(ListUnsuccessful):
+			s.Unsuccessful = n
+		case metric == metricPending:
+			s.Pending = n
+		case metric == metricOverdue:
+			s.Overdue = n
+		case metric == metricMoratoria:
+			s.MoratoriaTotal = n
+		case metric == metricFullMoratoria:
+			s.FullMoratoriaTotal = n
+		case metric == metricInterim:
+			s.MoratoriaInterim = n
+		case metric == metricFull:
+			s.MoratoriaFull = n
+		case strings.HasPrefix(metric, metricDecided):
+			s.Outcomes[strings.TrimPrefix(metric, metricDecided)] = n
+		case strings.HasPrefix(metric, metricCategory):
+			s.Categories[strings.TrimPrefix(metric, metricCategory)] = n
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("count nominations: %w", err)
+		return nil, fmt.Errorf("read counts: %w", err)
 	}
-
-	// Both lists today. An entry still shown after its end date (removed
-	// or expired) is not on the list.
-	f, fa = filter("council")
-	err = q.each(ctx, `SELECT council, list, COUNT(*) FROM rm_register WHERE `+validOn+`
-		AND (end_date = '' OR end_date > ?)`+f+` GROUP BY council, list`, append([]any{day, day, day}, fa...),
-		func(scan func(...any) error) error {
-			var (
-				c, list string
-				n       int
-			)
-			if err := scan(&c, &list, &n); err != nil {
-				return err
-			}
-			switch List(list) {
-			case ListACV:
-				get(c).Listed = n
-			case ListUnsuccessful:
-				get(c).Unsuccessful = n
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("count list entries: %w", err)
-	}
-
-	// Listed assets today by category.
-	f, fa = filter("r.council")
-	err = q.each(ctx, `SELECT r.council, a.category, COUNT(DISTINCT r.asset_id)
-		FROM rm_register r JOIN rm_assets a ON a.asset_id = r.asset_id
-		WHERE r.list = ? AND r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to > ?)
-		AND (r.end_date = '' OR r.end_date > ?)`+f+` GROUP BY r.council, a.category`,
-		append([]any{string(ListACV), day, day, day}, fa...),
-		func(scan func(...any) error) error {
-			var (
-				c, category string
-				n           int
-			)
-			if err := scan(&c, &category, &n); err != nil {
-				return err
-			}
-			if category == "" {
-				category = uncategorised
-			}
-			get(c).Categories[category] += n
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("count categories: %w", err)
-	}
-
-	// Nominations awaiting decision: their decision clocks still open.
-	f, fa = filter("council")
-	err = q.each(ctx, `SELECT council, COUNT(*), CAST(SUM(CASE WHEN end_date < ? THEN 1 ELSE 0 END) AS BIGINT)
-		FROM rm_deadlines WHERE name = ? AND closed = 0`+f+` GROUP BY council`,
-		append([]any{day, string(domain.ClockDecision)}, fa...),
-		func(scan func(...any) error) error {
-			var (
-				c                string
-				pending, overdue int
-			)
-			if err := scan(&c, &pending, &overdue); err != nil {
-				return err
-			}
-			s := get(c)
-			s.Pending, s.Overdue = pending, overdue
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("count pending nominations: %w", err)
-	}
-
-	// Moratoria: ever, and running today.
-	f, fa = filter("council")
-	err = q.each(ctx, `SELECT council, COUNT(*), CAST(SUM(full_moratorium) AS BIGINT),
-		CAST(SUM(CASE WHEN notice_received <= ? AND ? <= interim_end THEN 1 ELSE 0 END) AS BIGINT),
-		CAST(SUM(CASE WHEN full_moratorium = 1 AND interim_end < ? AND ? <= full_end THEN 1 ELSE 0 END) AS BIGINT)
-		FROM rm_moratoria WHERE 1 = 1`+f+` GROUP BY council`, append([]any{day, day, day, day}, fa...),
-		func(scan func(...any) error) error {
-			var (
-				c                            string
-				total, fullTotal, interim, n int
-			)
-			if err := scan(&c, &total, &fullTotal, &interim, &n); err != nil {
-				return err
-			}
-			s := get(c)
-			s.MoratoriaTotal, s.FullMoratoriaTotal, s.MoratoriaInterim, s.MoratoriaFull = total, fullTotal, interim, n
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("count moratoria: %w", err)
-	}
-
 	out := make([]CouncilStats, 0, len(byCouncil))
 	for _, s := range byCouncil {
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b CouncilStats) int { return strings.Compare(a.Council, b.Council) })
 	return out, nil
+}
+
+// statsSQL returns the query of every council's figures on day, or one
+// council's when council is not "", with its arguments: the sums, by
+// council and metric, of the year buckets before day's year, the month
+// buckets of its year before its month, and the day buckets of its month
+// up to it. Each is one range of rm_counts' key (bucket first), or of its
+// council index.
+func statsSQL(day domain.Date, council string) (string, []any) {
+	b := buckets(dateText(day))
+	y, m, d := b[0], b[1], b[2]
+	ranges := [3][2]string{
+		{"Y", y},               // every year before day's: Y0000 ... Y2018
+		{m[:len("M2019-")], m}, // its months before day's: M2019-01 ... M2019-05
+		{d[:len("D2019-06-")], d},
+	}
+	var parts []string
+	var args []any
+	for i, r := range ranges {
+		upper := "bucket < ?"
+		if i == 2 {
+			upper = "bucket <= ?" // the day itself counts
+		}
+		part := `SELECT council, metric, n FROM ` + tableCounts + ` WHERE bucket >= ? AND ` + upper
+		args = append(args, r[0], r[1])
+		if council != "" {
+			part += ` AND council = ?`
+			args = append(args, council)
+		}
+		parts = append(parts, part)
+	}
+	return `SELECT council, metric, CAST(SUM(n) AS BIGINT) FROM (` + strings.Join(parts, ` UNION ALL `) +
+		`) c GROUP BY council, metric`, args
 }
 
 // each runs query (with ? placeholders) and calls row for every row, with

@@ -63,7 +63,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		store: store, upTo: end, batch: rebuildBatch,
 		progress: progress, orgs: map[string]bool{},
 	}
-	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true}
+	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true, sums: countSums{}}
 	dctx, stop := context.WithCancel(ctx) // stops the reading and deriving goroutines if a write fails
 	defer stop()
 	for chunk := range deriveChunks(dctx, histories, regimes) {
@@ -78,6 +78,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		return 0, err
 	}
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
+	if err := fillCounts(ctx, db, suffix, w.sums); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
@@ -123,7 +126,7 @@ func writeFresh(ctx context.Context, db DB, w Writer, c derived) error {
 		rows, counts = last, nil // counts[i] no longer go with rows[i]
 	}
 	if db.Dialect == Postgres {
-		return copyFresh(ctx, db, w.Suffix, rows, counts)
+		return copyFresh(ctx, db, w.Suffix, rows, counts, w.sums)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {

@@ -55,7 +55,8 @@ const layoutColumn = "outward"
 // names, so once rm_assets exists nothing more is created, unless the live
 // tables are of an earlier layout (rm_register without outward, before
 // the register's keyset, text search, postcode, status and spatial
-// indexes; see [layoutColumn]): then Migrate rebuilds them from the log,
+// indexes, see [layoutColumn]; no rm_counts, before the statistics were
+// counted as rows are written): then Migrate rebuilds them from the log,
 // into fresh tables swapped in as [Rebuild] does, before it returns. The
 // old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
@@ -75,7 +76,20 @@ func (p *Projector) Migrate(ctx context.Context) error {
 			return CreateTables(ctx, tx, p.db.Dialect, "")
 		}
 		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, layoutColumn)
-		outdated = !current
+		if err != nil || !current {
+			outdated = true
+			return err
+		}
+		// Both halves of the counts: a set rebuilt by an earlier binary
+		// after them has rm_assets without its column beside a stale
+		// rm_counts.
+		counted, err := tableExists(ctx, tx, p.db.Dialect, tableCounts)
+		if err != nil || !counted {
+			outdated = true
+			return err
+		}
+		counted, err = columnExists(ctx, tx, p.db.Dialect, tableAssets, countsColumn)
+		outdated = !counted
 		return err
 	})
 	if err != nil || !outdated {

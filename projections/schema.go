@@ -55,6 +55,8 @@ import (
 //     SQLite the R*Tree table rm_geo (its id is the register row's rowid;
 //     a row without a point has no entry), which is created, filled,
 //     swapped and dropped with the set, as rm_search is.
+//   - rm_assets.counts is the asset's contributions to rm_counts, the
+//     statistics' running sums (see counts.go).
 
 // table describes one read-model table: its base name, column definitions,
 // primary key and secondary indexes.
@@ -122,7 +124,10 @@ func schema() []table {
 				text("asset_id"), text("council"), text("reference"), text("name"), text("address"),
 				text("postcode"), text("uprn"), double("lat"), double("lon"), text("category"), text("status"),
 				bigint("version"), bigint("position"), bigint("nominations"), bigint("decided_listed"),
-				bigint("decided_partly_listed"), bigint("decided_not_listed"), text("view"),
+				bigint("decided_partly_listed"), bigint("decided_not_listed"),
+				// the asset's contributions to rm_counts (counts.go), before
+				// the view, so that reading them back skips its overflow pages
+				text(countsColumn), text("view"),
 			},
 			key:     []string{"asset_id"},
 			indexes: []index{{name: "council", columns: []string{"council"}}},
@@ -189,6 +194,7 @@ func schema() []table {
 			key:     []string{"asset_id", "seq"},
 			indexes: []index{{name: "protected", columns: []string{"protected_end"}}},
 		},
+		countsTable(), // the statistics' running sums (counts.go)
 	}
 }
 

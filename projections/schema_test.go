@@ -79,7 +79,7 @@ func TestSchemaRejectsBadSuffix(t *testing.T) {
 }
 
 func TestSchemaTableNames(t *testing.T) {
-	want := []string{"rm_assets", "rm_register", "rm_timeline", "rm_deadlines", "rm_moratoria"}
+	want := []string{"rm_assets", "rm_register", "rm_timeline", "rm_deadlines", "rm_moratoria", "rm_counts"}
 	if got := TableNames(); !slices.Equal(got, want) {
 		t.Errorf("TableNames() = %v, want %v", got, want)
 	}

@@ -17,8 +17,10 @@ import (
 
 // Writer stores [AssetRows] in one set of read-model tables: the live set
 // when Suffix is "", or the fresh set a rebuild fills. The zero Suffix is
-// the live set; Dialect must be set. A Writer holds no state, so it is safe
-// for concurrent use (on different transactions).
+// the live set; Dialect must be set. A Writer without sums holds no
+// state, so it is safe for concurrent use (on different transactions); a
+// rebuild's, which adds up the statistics in sums, is used by one
+// goroutine.
 type Writer struct {
 	Dialect Dialect
 	Suffix  string
@@ -26,6 +28,10 @@ type Writer struct {
 	// new set, where each asset is written once. Replace then skips the
 	// deletes.
 	Fresh bool
+	// sums, when Fresh, is given every asset's contributions to the
+	// statistics' running sums: rm_counts is written once the rebuild is
+	// loaded (see fillCounts).
+	sums countSums
 }
 
 // Limits on one statement. SQLite allows at most 32766 bound parameters,
@@ -43,7 +49,9 @@ const (
 )
 
 // Replace replaces every read-model row of the given assets with rows: it
-// deletes the assets' rows from the five tables and inserts the new ones.
+// deletes the assets' rows from the five tables and inserts the new ones,
+// and moves the statistics' running sums (rm_counts) from the assets' old
+// contributions to their new ones.
 // An asset given twice is written once, from its last AssetRows. Replacing
 // with the same rows again changes nothing. The caller owns the
 // transaction: x is usually a *sql.Tx, and Replace must run in one for its
@@ -74,9 +82,28 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, err := newBatches(rows, counts)
+	batches, contribs, err := newBatches(rows, counts)
 	if err != nil {
 		return err
+	}
+	// The statistics' running sums lose the assets' stored contributions
+	// and gain the new ones; a fresh set's are added up once it is loaded
+	// (see fillCounts).
+	if w.Fresh {
+		w.sums.add(contribs)
+	} else {
+		added := countDeltas{}
+		for _, cs := range contribs {
+			for _, c := range cs {
+				added.add(c, 1)
+			}
+		}
+		if err := w.storedContributions(ctx, x, ids, added); err != nil {
+			return err
+		}
+		if err := w.applyCounts(ctx, x, added); err != nil {
+			return err
+		}
 	}
 	// SQLite's text search and spatial indexes follow the register by
 	// rowid: their entries go before the register's rows do and come
@@ -384,13 +411,15 @@ func (b *batch) values(start, end int) []any {
 	return args
 }
 
-// newBatches lays out rows for the five tables, in [schema] order.
-// counts[i] are rows[i]'s nomination counts; when counts is nil they are
-// read from the assets' views.
-func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
+// newBatches lays out rows for the five tables of rows, in [schema] order,
+// and returns each asset's contributions to the statistics' running sums
+// (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
+// counts; when counts is nil they are read from the assets' views.
+func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]contribution, error) {
 	if counts != nil && len(counts) != len(rows) {
-		return nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
+		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
 	}
+	contribs := make([][]contribution, len(rows))
 	ts := schema()
 	var nreg, ntl, ndl, nmor int
 	for i := range rows {
@@ -413,9 +442,10 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 		} else {
 			var err error
 			if c, err = countNominations(a.View); err != nil {
-				return nil, fmt.Errorf("asset %s: %w", id, err)
+				return nil, nil, fmt.Errorf("asset %s: %w", id, err)
 			}
 		}
+		contribs[i] = contributions(r, c)
 		assets.str(id)
 		assets.str(a.Council)
 		assets.str(a.Reference)
@@ -432,13 +462,14 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 		assets.num(c.listed)
 		assets.num(c.partlyListed)
 		assets.num(c.notListed)
+		assets.str(encodeContributions(contribs[i]))
 		assets.str(string(a.View))
 		assets.end()
 
 		for seq, v := range r.Register {
 			var err error
 			if buf, err = appendEntryJSON(buf[:0], &v.Entry); err != nil {
-				return nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
+				return nil, nil, fmt.Errorf("asset %s: register entry %d: %w", id, seq, err)
 			}
 			e := &v.Entry
 			register.str(id)
@@ -476,7 +507,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 				}
 				var err error
 				if buf, err = appendTimelineJSON(buf, &entries[j]); err != nil {
-					return nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
+					return nil, nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
 				}
 			}
 			buf = append(buf, ']')
@@ -515,7 +546,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, error) {
 			moratoria.end()
 		}
 	}
-	return []*batch{assets, register, timeline, deadlines, moratoria}, nil
+	return []*batch{assets, register, timeline, deadlines, moratoria}, contribs, nil
 }
 
 // nominationCounts are the figures of one asset's nominations that

@@ -40,12 +40,15 @@ func richAsset(id, council string, n int) AssetRows {
 	return f.rows()
 }
 
-// tableCounts returns the number of rows of each live table.
-func tableCounts(t *testing.T, db DB) map[string]int {
+// rowsPerTable returns the number of rows of each live table of asset
+// rows (rm_counts, which holds sums, is tested in counts_test.go).
+func rowsPerTable(t *testing.T, db DB) map[string]int {
 	t.Helper()
 	m := map[string]int{}
 	for _, name := range TableNames() {
-		m[name] = countRows(t, db, name)
+		if name != tableCounts {
+			m[name] = countRows(t, db, name)
+		}
 	}
 	return m
 }
@@ -56,7 +59,7 @@ func TestWriteReplaceIsIdempotent(t *testing.T) {
 		want := map[string]int{"rm_assets": 2, "rm_register": 4, "rm_timeline": 2, "rm_deadlines": 6, "rm_moratoria": 2}
 		for i := range 2 {
 			mustReplace(t, db, rows...)
-			if got := tableCounts(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
+			if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("after Replace #%d: rows = %v, want %v", i+1, got, want)
 			}
 		}
@@ -65,7 +68,7 @@ func TestWriteReplaceIsIdempotent(t *testing.T) {
 		short.Register, short.Deadlines, short.Moratoria = short.Register[:1], nil, nil
 		mustReplace(t, db, short)
 		want = map[string]int{"rm_assets": 2, "rm_register": 3, "rm_timeline": 2, "rm_deadlines": 3, "rm_moratoria": 1}
-		if got := tableCounts(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("after shorter Replace: rows = %v, want %v", got, want)
 		}
 	})
@@ -101,7 +104,7 @@ func TestWriteReplaceManyRows(t *testing.T) {
 		mustReplace(t, db, rows...)
 		mustReplace(t, db, rows...)
 		want := map[string]int{"rm_assets": 700, "rm_register": 1400, "rm_timeline": 700, "rm_deadlines": 2100, "rm_moratoria": 700}
-		if got := tableCounts(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("rows = %v, want %v", got, want)
 		}
 		q := &Queries{DB: db}
@@ -181,7 +184,7 @@ func BenchmarkWriterLayout(b *testing.B) {
 		rows[i] = richAsset(fmt.Sprintf("asset-%08d", i), "E07000001", 10)
 	}
 	for b.Loop() {
-		if _, err := newBatches(rows, nil); err != nil {
+		if _, _, err := newBatches(rows, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
