@@ -14,6 +14,7 @@ import (
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/messaging"
+	"golang.org/x/sync/errgroup"
 )
 
 // Progress is told how far a rebuild has gone: done of total events read
@@ -80,10 +81,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := fillCounts(ctx, db, suffix, w.sums); err != nil {
-		return 0, fmt.Errorf("rebuild: %w", err)
-	}
-	if err := CreateIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
+	if err := finishFresh(ctx, db, suffix, w.sums); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if err := analyze(ctx, db, suffix); err != nil {
@@ -97,6 +95,61 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		return 0, err
 	}
 	return end, nil
+}
+
+// finishFresh writes the statistics' sums into the fresh set and builds
+// its secondary indexes. SQLite has one writer, so one after the other; on
+// PostgreSQL the sums and each index are built on connections of their
+// own, two at a time (an index build is mostly the server's CPU, and the
+// statement that builds one index does not wait for another on the same
+// table), each with more memory for its sort than a session's default.
+func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) error {
+	if db.Dialect != Postgres {
+		if err := fillCounts(ctx, db, suffix, sums); err != nil {
+			return err
+		}
+		return CreateIndexes(ctx, db.SQL, db.Dialect, suffix)
+	}
+	if err := checkSuffix(suffix); err != nil {
+		return err
+	}
+	build := func(ctx context.Context, stmt string) error {
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create read-model index (%s): %w", stmt, err)
+		}
+		return tx.Commit()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, t := range schema() {
+		indexes := t.createSQL(db.Dialect, suffix)[1:]
+		if t.name == tableCounts {
+			g.Go(func() error { // its indexes once it is filled
+				if err := fillCounts(gctx, db, suffix, sums); err != nil {
+					return err
+				}
+				for _, stmt := range indexes {
+					if err := build(gctx, stmt); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			continue
+		}
+		for _, stmt := range indexes {
+			g.Go(func() error { return build(gctx, stmt) })
+		}
+	}
+	return g.Wait()
 }
 
 // analyze gathers PostgreSQL's statistics of the fresh tables before they
