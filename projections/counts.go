@@ -471,32 +471,58 @@ func (s countSums) add(contribs [][]contribution) {
 }
 
 // fillCounts fills a rebuild's fresh rm_counts with sums, the totals of
-// every asset's contributions, in one transaction.
+// every asset's contributions, in one transaction, and empties sums. The
+// day buckets are the sums themselves, one row each; the month and year
+// buckets, far fewer, are added up on the way. Rows go in key order, a
+// batch at a time, so that what it holds beside sums is a sorted copy of
+// their keys, not every row's values at once (at 10^7 events the sums
+// hold millions of entries).
 func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error {
-	d := countDeltas{}
-	for c, n := range sums {
-		c.n = n
-		d.add(c, 1)
+	type row struct {
+		key countKey
+		n   int64
 	}
-	keys := d.sorted()
-	b := newBatch(countsTable(), len(keys))
-	for _, k := range keys {
-		b.str(k.bucket)
-		b.str(k.council)
-		b.str(k.metric)
-		b.num(d[k])
-		b.end()
+	days := make([]row, 0, len(sums))
+	coarse := countDeltas{}
+	for c, n := range sums {
+		b := buckets(c.day)
+		coarse[countKey{b[0], c.council, c.metric}] += n
+		coarse[countKey{b[1], c.council, c.metric}] += n
+		if n != 0 {
+			days = append(days, row{countKey{b[2], c.council, c.metric}, n})
+		}
+	}
+	clear(sums)
+	slices.SortFunc(days, func(a, b row) int {
+		return cmp.Or(strings.Compare(a.key.bucket, b.key.bucket), strings.Compare(a.key.council, b.key.council), strings.Compare(a.key.metric, b.key.metric))
+	})
+	for _, k := range coarse.sorted() { // M... and Y... sort after every D...
+		days = append(days, row{k, coarse[k]})
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("fill counts: %w", err)
 	}
 	defer tx.Rollback()
-	if err := (Writer{Dialect: db.Dialect, Suffix: suffix}).insert(ctx, tx, b); err != nil {
-		return fmt.Errorf("fill counts: %w", err)
+	w := Writer{Dialect: db.Dialect, Suffix: suffix}
+	for chunk := range slices.Chunk(days, countsBatch) {
+		b := newBatch(countsTable(), len(chunk))
+		for _, r := range chunk {
+			b.str(r.key.bucket)
+			b.str(r.key.council)
+			b.str(r.key.metric)
+			b.num(r.n)
+			b.end()
+		}
+		if err := w.insert(ctx, tx, b); err != nil {
+			return fmt.Errorf("fill counts: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("fill counts: %w", err)
 	}
 	return nil
 }
+
+// countsBatch is how many rows of rm_counts fillCounts gathers at a time.
+const countsBatch = 50_000
