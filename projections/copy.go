@@ -15,9 +15,6 @@ import (
 // as every PostgreSQL database of the registry's is. counts are as for
 // newBatches; the rows' contributions to the statistics are added to sums.
 func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, counts []nominationCounts, sums countSums) error {
-	if err := checkSuffix(suffix); err != nil {
-		return err
-	}
 	if last := lastOfEach(rows); len(last) != len(rows) {
 		rows, counts = last, nil
 	}
@@ -26,6 +23,23 @@ func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, coun
 		return err
 	}
 	sums.add(contribs)
+	return inCopyTx(ctx, db, suffix, func(copy func(*batch) error) error {
+		for _, b := range batches {
+			if err := copy(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inCopyTx runs load in one pgx transaction on a connection of db's,
+// handing it a function that COPYs a batch into its table of the fresh set
+// named by suffix, and commits when load returns nil.
+func inCopyTx(ctx context.Context, db DB, suffix string, load func(copy func(*batch) error) error) error {
+	if err := checkSuffix(suffix); err != nil {
+		return err
+	}
 	conn, err := db.SQL.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("copy: connect: %w", err)
@@ -41,9 +55,9 @@ func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, coun
 			return fmt.Errorf("copy: begin: %w", err)
 		}
 		defer tx.Rollback(ctx) // after Commit, a no-op
-		for _, b := range batches {
+		copy := func(b *batch) error {
 			if b.n == 0 {
-				continue
+				return nil
 			}
 			names := make([]string, len(b.table.columns))
 			for i, col := range b.table.columns {
@@ -54,6 +68,10 @@ func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, coun
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{name}, names, src); err != nil {
 				return fmt.Errorf("copy %d rows into %s: %w", b.n, name, err)
 			}
+			return nil
+		}
+		if err := load(copy); err != nil {
+			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("copy: commit: %w", err)

@@ -63,7 +63,7 @@ const (
 	metricFullMoratoria = "full_moratoria"             // of which with a full moratorium
 	metricInterim       = "interim_running"            // interim moratoria running on the day
 	metricFull          = "full_running"               // full moratoria running on the day (after the interim)
-	earliestBucketYear  = "0000"                       // the year of the earliest day, before every day
+	earliestBucketDay   = "0000-00-00"                 // the buckets' day of earliestDay, before every day
 	earliestDay         = ""                           // the earliest day: before every day
 	tableCounts         = "rm_counts"                  // see countsTable
 	countsColumn        = "counts"                     // rm_assets' column of its contributions
@@ -331,7 +331,7 @@ func (d countDeltas) add(c contribution, sign int64) {
 // Y2019, M2019-06, D2019-06-30; earliestDay's are those of 0000-00-00.
 func buckets(day string) [3]string {
 	if len(day) != len("2006-01-02") {
-		day = earliestBucketYear + "-00-00"
+		day = earliestBucketDay
 	}
 	return [3]string{"Y" + day[:4], "M" + day[:7], "D" + day}
 }
@@ -478,26 +478,63 @@ func (s countSums) add(contribs [][]contribution) {
 // their keys, not every row's values at once (at 10^7 events the sums
 // hold millions of entries).
 func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error {
+	// A row's bucket is its kind (D, M or Y) and its period, a prefix of
+	// the day (no string is built until the row is written); rows sort by
+	// kind, period, council and metric, which is the bucket's order.
 	type row struct {
-		key countKey
-		n   int64
+		kind            byte
+		period          string
+		council, metric string
+		n               int64
 	}
-	days := make([]row, 0, len(sums))
-	coarse := countDeltas{}
+	order := func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.period, b.period),
+			strings.Compare(a.council, b.council), strings.Compare(a.metric, b.metric))
+	}
+	rows := make([]row, 0, len(sums))
 	for c, n := range sums {
-		b := buckets(c.day)
-		coarse[countKey{b[0], c.council, c.metric}] += n
-		coarse[countKey{b[1], c.council, c.metric}] += n
-		if n != 0 {
-			days = append(days, row{countKey{b[2], c.council, c.metric}, n})
+		if n == 0 {
+			continue
 		}
+		day := c.day
+		if len(day) != len("2006-01-02") {
+			day = earliestBucketDay
+		}
+		rows = append(rows, row{'D', day, c.council, c.metric, n})
 	}
 	clear(sums)
-	slices.SortFunc(days, func(a, b row) int {
-		return cmp.Or(strings.Compare(a.key.bucket, b.key.bucket), strings.Compare(a.key.council, b.key.council), strings.Compare(a.key.metric, b.key.metric))
-	})
-	for _, k := range coarse.sorted() { // M... and Y... sort after every D...
-		days = append(days, row{k, coarse[k]})
+	slices.SortFunc(rows, order)
+	days := len(rows)
+	coarse := map[row]int64{}
+	for _, r := range rows {
+		coarse[row{kind: 'M', period: r.period[:7], council: r.council, metric: r.metric}] += r.n
+		coarse[row{kind: 'Y', period: r.period[:4], council: r.council, metric: r.metric}] += r.n
+	}
+	for r, n := range coarse {
+		if n != 0 {
+			r.n = n
+			rows = append(rows, r)
+		}
+	}
+	slices.SortFunc(rows[days:], order) // M... and Y... sort after every D...
+	load := func(write func(*batch) error) error {
+		for chunk := range slices.Chunk(rows, countsBatch) {
+			b := newBatch(countsTable(), len(chunk))
+			for _, r := range chunk {
+				b.str(string(r.kind) + r.period)
+				b.str(r.council)
+				b.str(r.metric)
+				b.num(r.n)
+				b.end()
+			}
+			if err := write(b); err != nil {
+				return fmt.Errorf("fill counts: %w", err)
+			}
+		}
+		return nil
+	}
+	if db.Dialect == Postgres { // COPY, as copyFresh
+		return inCopyTx(ctx, db, suffix, load)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
@@ -505,18 +542,8 @@ func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error
 	}
 	defer tx.Rollback()
 	w := Writer{Dialect: db.Dialect, Suffix: suffix}
-	for chunk := range slices.Chunk(days, countsBatch) {
-		b := newBatch(countsTable(), len(chunk))
-		for _, r := range chunk {
-			b.str(r.key.bucket)
-			b.str(r.key.council)
-			b.str(r.key.metric)
-			b.num(r.n)
-			b.end()
-		}
-		if err := w.insert(ctx, tx, b); err != nil {
-			return fmt.Errorf("fill counts: %w", err)
-		}
+	if err := load(func(b *batch) error { return w.insert(ctx, tx, b) }); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("fill counts: %w", err)
