@@ -71,12 +71,15 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		"concurrent), a full read, a rebuild, register, timeline, as-of and national-search queries under concurrency through the "+
 		"real `acv serve`, and the lag from a write to its projection row. An empty store is first filled by `acv generate` with about "+
 		"--events events. Bench writes to the store (appends into bench-* streams, nominations through the API, a raw_events table it "+
-		"drops afterwards): run it on a scratch database, never on a live registry; it refuses a store that generate did not fill.", getenv, stderr)
+		"drops afterwards): run it on a scratch database, never on a live registry; it refuses a store that generate did not fill. "+
+		"The raw appends insert into a copy of the log (see --raw-copy), which needs as much free disk again as the log.", getenv, stderr)
 	events := fs.Int("events", 100_000, "size of the generated history when the store is empty")
 	seed := fs.Uint64("seed", 1, "seed of the generated history")
 	seconds := fs.Duration("duration", 5*time.Second, "how long each concurrent load runs")
 	conns := fs.Int("conns", 64, "concurrent HTTP connections for the query loads")
 	jsonOut := fs.String("json", "", "also write the figures as JSON to this file")
+	rawCopy := fs.String("raw-copy", rawCopyAuto, "whether the raw appends insert into a copy of the log, as large as the store's: "+
+		"auto (when the disk is known to hold it), always, or never (into an empty table, named in the figures)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
@@ -84,12 +87,16 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, "acv bench: --events, --duration and --conns must be positive")
 		return errUsage
 	}
+	if !slices.Contains([]string{rawCopyAuto, rawCopyAlways, rawCopyNever}, *rawCopy) {
+		fmt.Fprintln(stderr, "acv bench: --raw-copy must be auto, always or never")
+		return errUsage
+	}
 	store, log, err := openLogged(ctx, *c, stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	b := &bench{ctx: ctx, c: *c, store: store, log: log, getenv: getenv, d: *seconds, conns: *conns, started: time.Now()}
+	b := &bench{ctx: ctx, c: *c, store: store, log: log, getenv: getenv, d: *seconds, conns: *conns, rawCopy: *rawCopy, started: time.Now()}
 	b.report = BenchReport{Backend: "sqlite", Started: b.started.UTC().Format(time.RFC3339), CPUs: runtime.GOMAXPROCS(0), LoadBefore: loadAvg()}
 	if c.usesPostgres() {
 		b.report.Backend = "postgres"
@@ -119,9 +126,17 @@ type bench struct {
 	getenv  func(string) string
 	d       time.Duration
 	conns   int
+	rawCopy string // rawCopyAuto, rawCopyAlways or rawCopyNever
 	started time.Time
 	report  BenchReport
 }
+
+// The values of `acv bench --raw-copy`.
+const (
+	rawCopyAuto   = "auto"
+	rawCopyAlways = "always"
+	rawCopyNever  = "never"
+)
 
 func (b *bench) add(f Figure) {
 	b.report.Figures = append(b.report.Figures, f)
@@ -140,8 +155,26 @@ func (b *bench) run(events int, seed uint64) error {
 	defer raw.Close(context.Background())
 	// Appends first, bounded in count, so that the whole-log figures below
 	// read the generated history and the few bench-* streams they add.
-	if err := b.appends(raw); err != nil {
+	// The raw inserts go into a copy of the log, so that both insert into
+	// a table of the same size with the same indexes; both tables are
+	// vacuumed and analysed before, as each would be in a long-running
+	// database.
+	if raw.AfterSeed != nil {
+		if err := raw.AfterSeed(ctx); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	into, err := b.copyLog(raw)
+	if err != nil {
 		return err
+	}
+	if err := b.appends(raw, into); err != nil {
+		return err
+	}
+	// The copy is not needed again: give its disk back, and keep it out of
+	// the disk figure.
+	if err := raw.Reset(ctx); err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
 	if raw.AfterSeed != nil {
 		if err := raw.AfterSeed(ctx); err != nil {
@@ -207,10 +240,48 @@ func (b *bench) baseline() (eventstorebench.Baseline, error) {
 	return eventstorebench.SQLite(b.ctx, b.c.SQLitePath())
 }
 
+// copyLog fills raw_events with a copy of the log, unless --raw-copy or
+// the free disk forbids it, and returns what the raw appends insert into,
+// for the baselines' names: "" for the copy, ", empty table" without it.
+// The copy's time goes to the log only: it is preparation, not a figure.
+func (b *bench) copyLog(raw eventstorebench.Baseline) (string, error) {
+	const empty = ", empty table"
+	switch {
+	case raw.CopyLog == nil:
+		return empty, nil
+	case b.rawCopy == rawCopyNever:
+		b.log.Info("bench: the raw appends insert into an empty table (--raw-copy=never)")
+		return empty, nil
+	case b.rawCopy == rawCopyAuto:
+		need, free, err := raw.Room(b.ctx)
+		if err != nil {
+			return "", fmt.Errorf("bench: %w", err)
+		}
+		// Room to spare for other work on the disk: a tenth more, and 1 GiB.
+		if want := need + need/10 + 1<<30; free < want {
+			reason := "the free disk space of the database cannot be known from here"
+			if free != eventstorebench.FreeUnknown {
+				reason = fmt.Sprintf("the disk has %.1f GiB free, and the copy wants %.1f GiB", float64(free)/(1<<30), float64(want)/(1<<30))
+			}
+			b.log.Warn("bench: the raw appends insert into an empty table, not a copy of the log: "+reason+
+				"; --raw-copy=always copies anyway", "need_bytes", need, "free_bytes", free)
+			return empty, nil
+		}
+	}
+	start := time.Now()
+	n, err := raw.CopyLog(b.ctx)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	b.log.Info("bench: copied the log into raw_events for the raw appends", "rows", n, "seconds", time.Since(start).Seconds())
+	return "", nil
+}
+
 // appends: one event a call and 100 events a call, each by
 // [eventstorebench]-style concurrent writers into new streams, beside the
-// raw INSERT (and COPY on PostgreSQL).
-func (b *bench) appends(raw eventstorebench.Baseline) error {
+// raw INSERT (and COPY on PostgreSQL) into raw_events; into names what
+// raw_events holds (see copyLog).
+func (b *bench) appends(raw eventstorebench.Baseline, into string) error {
 	ctx := b.ctx
 	// At most 10,000 single and 20,000 batched events go into the log.
 	const writers, batch, singles, batches = 8, 100, 10_000, 200
@@ -226,7 +297,7 @@ func (b *bench) appends(raw eventstorebench.Baseline) error {
 	if err != nil {
 		return fmt.Errorf("bench: raw insert: %w", err)
 	}
-	b.add(pair("append 1 event/call, 8 writers", "events/s", store, "raw INSERT", base, 1))
+	b.add(pair("append 1 event/call, 8 writers", "events/s", store, "raw INSERT"+into, base, 1))
 
 	store, err = b.load(writers, batches, func() error {
 		_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(batch))
@@ -246,7 +317,7 @@ func (b *bench) appends(raw eventstorebench.Baseline) error {
 		if err != nil {
 			return fmt.Errorf("bench: %s: %w", name, err)
 		}
-		b.add(pair("append 100 events/call, 8 writers", "events/s", store, map[string]string{"raw-insert": "raw multi-row INSERT", "raw-copy": "raw COPY"}[name], base, batch))
+		b.add(pair("append 100 events/call, 8 writers", "events/s", store, map[string]string{"raw-insert": "raw multi-row INSERT", "raw-copy": "raw COPY"}[name]+into, base, batch))
 	}
 	return nil
 }
@@ -486,7 +557,7 @@ func (b *bench) print(w io.Writer) {
 	r := b.report
 	fmt.Fprintf(w, "acv bench: %s, %d events in the log (generated: %v), %d CPUs, load average %s before and %s after, %s in all, disk %.1f MiB\n\n",
 		r.Backend, r.Events, r.Generated, r.CPUs, r.LoadBefore, r.LoadAfter, time.Duration(r.Seconds*float64(time.Second)).Round(time.Second), float64(r.DiskBytes)/(1<<20))
-	fmt.Fprintf(w, "%-66s %16s  %-28s %16s %7s %9s %9s %9s\n", "figure", "value", "baseline", "baseline value", "ratio", "p50 ms", "p99 ms", "peak MiB")
+	fmt.Fprintf(w, "%-66s %16s  %-33s %16s %7s %9s %9s %9s\n", "figure", "value", "baseline", "baseline value", "ratio", "p50 ms", "p99 ms", "peak MiB")
 	num := func(v float64, unit string) string {
 		if unit == "s" {
 			return fmt.Sprintf("%.3f s", v)
@@ -510,7 +581,7 @@ func (b *bench) print(w io.Writer) {
 				base = num(f.BaseValue, "req/s")
 			}
 		}
-		fmt.Fprintf(w, "%-66s %16s  %-28s %16s %7s %9s %9s %9.0f\n", f.Name, num(f.Value, f.Unit), f.Baseline, base,
+		fmt.Fprintf(w, "%-66s %16s  %-33s %16s %7s %9s %9s %9.0f\n", f.Name, num(f.Value, f.Unit), f.Baseline, base,
 			opt(f.Ratio, "%.2f"), opt(f.P50ms, "%.2f"), opt(f.P99ms, "%.2f"), f.PeakMiB)
 	}
 }

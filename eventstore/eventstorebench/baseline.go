@@ -14,7 +14,10 @@ import (
 // run on the same database in the same run: plain SQL into raw_events, a
 // table with the same columns and indexes as events, with no hashing, no
 // checks and no notifications. Compare each store figure with its raw one:
-// ratio = raw time ÷ store time.
+// ratio = raw time ÷ store time. raw_events starts empty; [Baseline.CopyLog]
+// fills it with the log's rows, so that appends into a large log are
+// compared with inserts into a table as large. A Baseline's funcs may be
+// called concurrently, except CopyLog, Reset and Close.
 type Baseline struct {
 	// InsertOne inserts the event as one new row, in its own transaction.
 	InsertOne func(ctx context.Context, stream string, e eventstore.NewEvent) error
@@ -26,9 +29,30 @@ type Baseline struct {
 	ReadAll func(ctx context.Context) (int, error)
 	// AfterSeed, if set, runs once a benchmark has seeded the log.
 	AfterSeed func(ctx context.Context) error
+	// Room returns the bytes a copy of the log by CopyLog needs at most
+	// (events with its indexes, and room for the database's own logging of
+	// the writes) and the bytes free on the disk it would go to; free is
+	// [FreeUnknown] when that cannot be known, as for a database server on
+	// another host.
+	Room func(ctx context.Context) (need, free int64, err error)
+	// CopyLog replaces raw_events with a copy of every row of events, its
+	// indexes built once the rows are in (far cheaper than growing them row
+	// by row), and returns the rows copied. The copy is written out before
+	// it returns (a checkpoint, or a sync), so that none of it is flushed
+	// during the measurements that follow; on PostgreSQL it is vacuumed
+	// and analysed, as AfterSeed does to events. Whatever a failed copy
+	// leaves, Close drops.
+	CopyLog func(ctx context.Context) (int64, error)
+	// Reset empties raw_events again, giving back the disk a copy took.
+	// Like CopyLog, it must not run beside the other funcs.
+	Reset func(ctx context.Context) error
 	// Close drops raw_events and releases what the baseline opened.
 	Close func(ctx context.Context) error
 }
+
+// FreeUnknown is the free space [Baseline.Room] reports when it cannot
+// tell.
+const FreeUnknown = -1
 
 // rawColumns are the columns the baselines write, in the order of their
 // arguments.

@@ -3,15 +3,25 @@ package eventstorebench
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/postgres"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// createRaw makes raw_events empty, with events' columns, defaults,
+// identity, checks and indexes.
+const createRaw = `DROP TABLE IF EXISTS raw_events; CREATE TABLE raw_events (LIKE events INCLUDING ALL)`
 
 // Postgres returns the raw baseline of s: raw_events is created LIKE
 // events INCLUDING ALL (same columns, defaults and indexes) and written
@@ -19,7 +29,7 @@ import (
 // dropped first.
 func Postgres(ctx context.Context, s *postgres.Store) (Baseline, error) {
 	pool := s.Pool()
-	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS raw_events; CREATE TABLE raw_events (LIKE events INCLUDING ALL)`); err != nil {
+	if _, err := pool.Exec(ctx, createRaw); err != nil {
 		return Baseline{}, fmt.Errorf("baseline: create raw_events: %w", err)
 	}
 	insert := func(ctx context.Context, stream string, es []eventstore.NewEvent) error {
@@ -58,6 +68,14 @@ func Postgres(ctx context.Context, s *postgres.Store) (Baseline, error) {
 		InsertBatch: map[string]func(context.Context, string, []eventstore.NewEvent) error{"raw-insert": insert, "raw-copy": copyIn},
 		// A freshly seeded table is read as a long-running database would hold it.
 		AfterSeed: func(ctx context.Context) error { _, err := pool.Exec(ctx, `VACUUM ANALYZE events`); return err },
+		Room:      func(ctx context.Context) (int64, int64, error) { return pgRoom(ctx, pool) },
+		CopyLog:   func(ctx context.Context) (int64, error) { return pgCopyLog(ctx, pool) },
+		Reset: func(ctx context.Context) error {
+			if _, err := pool.Exec(ctx, createRaw); err != nil {
+				return fmt.Errorf("baseline: empty raw_events: %w", err)
+			}
+			return nil
+		},
 		ReadAll: func(ctx context.Context) (int, error) {
 			rows, err := pool.Query(ctx, `SELECT position, `+rawColumns+` FROM events ORDER BY position`)
 			if err != nil {
@@ -85,6 +103,111 @@ func Postgres(ctx context.Context, s *postgres.Store) (Baseline, error) {
 			return err
 		},
 	}, nil
+}
+
+// rawIndexes lists how to drop and how to build again each index of
+// raw_events, as PostgreSQL itself describes them: the primary key and
+// unique constraints, then the plain indexes.
+const rawIndexes = `SELECT format('ALTER TABLE raw_events DROP CONSTRAINT %I', conname),
+    format('ALTER TABLE raw_events ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
+FROM pg_constraint WHERE conrelid = 'raw_events'::regclass AND contype IN ('p', 'u', 'x')
+UNION ALL
+SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+FROM pg_index i WHERE i.indrelid = 'raw_events'::regclass
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)`
+
+// pgCopyLog is [Baseline.CopyLog]: in one transaction (so a failure,
+// a full disk included, leaves nothing behind) raw_events is created as
+// events' twin, its indexes dropped, every row of events copied in and
+// the indexes built again; then it is vacuumed and analysed, and a
+// checkpoint writes the copy out, so that no flush of it lands inside a
+// measurement. The copy keeps each row's tx_id, so the (tx_id, position)
+// index has the log's shape; positions are drawn afresh in the same order.
+func pgCopyLog(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Sort more of each index in memory than the default 64 MB.
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'; `+createRaw); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, rawIndexes)
+		if err != nil {
+			return err
+		}
+		type index struct{ drop, build string }
+		indexes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
+			var ix index
+			return ix, row.Scan(&ix.drop, &ix.build)
+		})
+		if err != nil {
+			return err
+		}
+		for _, ix := range indexes {
+			if _, err := tx.Exec(ctx, ix.drop); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO raw_events (tx_id, `+rawColumns+`) SELECT tx_id, `+rawColumns+` FROM events`)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		for _, ix := range indexes {
+			if _, err := tx.Exec(ctx, ix.build); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("baseline: copy the log into raw_events: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE raw_events`); err != nil {
+		return 0, fmt.Errorf("baseline: vacuum raw_events: %w", err)
+	}
+	// CHECKPOINT needs a superuser or pg_checkpoint; without it the copy
+	// is flushed by the server's own checkpoints.
+	var pgErr *pgconn.PgError
+	if _, err := pool.Exec(ctx, `CHECKPOINT`); err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42501") {
+		return 0, fmt.Errorf("baseline: checkpoint: %w", err)
+	}
+	return n, nil
+}
+
+// pgRoom is [Baseline.Room]. The copy needs what events takes, and as
+// much again as max_wal_size for the write-ahead log that records it. The
+// free space is known only for a server on this host (a loopback address
+// or a Unix socket) whose data directory this process can see and which
+// the role may name (superusers and pg_read_all_settings); raw_events goes
+// in the default tablespace, which is taken to be the data directory's.
+func pgRoom(ctx context.Context, pool *pgxpool.Pool) (need, free int64, err error) {
+	if err := pool.QueryRow(ctx, `SELECT pg_total_relation_size('events') + pg_size_bytes(current_setting('max_wal_size'))`).Scan(&need); err != nil {
+		return 0, 0, fmt.Errorf("baseline: size of events: %w", err)
+	}
+	if !localHost(pool.Config().ConnConfig.Host) {
+		return need, FreeUnknown, nil
+	}
+	var dir string
+	if err := pool.QueryRow(ctx, `SELECT current_setting('data_directory')`).Scan(&dir); err != nil {
+		return need, FreeUnknown, nil // not allowed to see it
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		return need, FreeUnknown, nil // the server's file system is not this one (a container)
+	}
+	if free, err = freeBytes(dir); err != nil {
+		return need, FreeUnknown, nil
+	}
+	return need, free, nil
+}
+
+// localHost reports whether host names this machine: a loopback address
+// or a Unix socket's directory.
+func localHost(host string) bool {
+	if strings.HasPrefix(host, "/") || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // pgArgs are the values of rawColumns for event e at version v, with a

@@ -10,9 +10,9 @@ import (
 	"github.com/acv-registry/acv/eventstore/sqlite"
 )
 
-// The raw baseline writes through its own single connection to the same
-// file, with the same pragmas as the store's writer, as a plain application
-// would; see [eventstorebench.SQLite].
+// The raw baseline writes through its own single connection to a file of
+// its own beside the store's, with the same pragmas as the store's writer,
+// as a plain application would; see [eventstorebench.SQLite].
 func bench(b *testing.B) (*sqlite.Store, eventstoretest.Baseline) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "acv.db")
