@@ -130,12 +130,19 @@ func (s *Store) Changed() <-chan struct{} { return s.signal.Wait() }
 
 // Migrate applies any pending migrations in one transaction under an
 // advisory lock, so nodes starting together migrate once. It is idempotent.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return migrate(ctx, s.pool, 0) }
+
+// migrate applies the pending migrations up to version upTo (0: all of
+// them); tests stop early to build a store at an earlier layout.
+func migrate(ctx context.Context, pool *pgxpool.Pool, upTo int) error {
 	ms, err := eventstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	if upTo > 0 {
+		ms = ms[:min(upTo, len(ms))]
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return err
 		}
@@ -288,7 +295,7 @@ func (s *Store) head(ctx context.Context, q querier, stream string, expected eve
 const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
 
 const insertOne = `INSERT INTO events (` + columns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING position`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 const insertMany = `INSERT INTO events (` + columns + `)
 SELECT e.id, $1, e.version, e.type, e.data, $2, e.effective_date, e.actor_org, e.actor_role, e.actor_token,
@@ -297,23 +304,27 @@ FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::date[], $8::t
     $11::uuid[], $12::uuid[], $13::text[], $14::integer[], $15::bytea[], $16::bytea[])
     WITH ORDINALITY AS e(id, version, type, data, effective_date, actor_org, actor_role, actor_token,
         correlation_id, causation_id, regime, schema_version, prev_hash, hash, n)
-ORDER BY e.n
-RETURNING position`
+ORDER BY e.n`
 
-// withKeys prefixes an insert of events with an insert of the data keys
-// that seal their personal data, so that keys and events commit in one
-// statement (a data-modifying WITH runs whether or not it is read). Its
-// parameters follow the insert's sixteen; created_at is the recording
-// time, parameter recordedAt.
+// withKeys makes an insert of events (without its RETURNING) also insert
+// the data keys that seal their personal data, each with the position of
+// its event as the insert returns it, so that keys and events commit in
+// one statement. Its parameters follow the insert's sixteen; created_at is
+// the recording time, parameter recordedAt.
 func withKeys(insert string, recordedAt int) string {
-	return `WITH keys AS (INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at)
-	SELECT k.key_id, k.subject, k.stream_id, k.event_id, k.fields, k.key, $` + fmt.Sprint(recordedAt) + `
+	return `WITH ev AS (` + insert + ` RETURNING position, event_id),
+keys AS (INSERT INTO personal_keys (key_id, subject, stream_id, event_id, position, fields, key, created_at)
+	SELECT k.key_id, k.subject, k.stream_id, k.event_id, ev.position, k.fields, k.key, $` + fmt.Sprint(recordedAt) + `
 	FROM unnest($17::uuid[], $18::text[], $19::text[], $20::uuid[], $21::text[], $22::bytea[])
-	    AS k(key_id, subject, stream_id, event_id, fields, key))
-` + insert
+	    AS k(key_id, subject, stream_id, event_id, fields, key)
+	JOIN ev ON ev.event_id = k.event_id)
+SELECT position FROM ev`
 }
 
 var (
+	insertOneReturning  = insertOne + ` RETURNING position`
+	insertManyReturning = insertMany + `
+RETURNING position`
 	insertOneWithKeys  = withKeys(insertOne, 6)
 	insertManyWithKeys = withKeys(insertMany, 2)
 )
@@ -349,7 +360,7 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 		args := []any{[16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
 			date(m.EffectiveDate), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, [16]byte(m.CorrelationID), [16]byte(m.CausationID),
 			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash}
-		sql := insertOne
+		sql := insertOneReturning
 		if keys != nil {
 			sql, args = insertOneWithKeys, append(args, keys...)
 		}
@@ -375,7 +386,7 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 	}
 	args := []any{ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas,
 		dates, orgs, roles, tokens, corr, caus, regimes, schemas, prevs, hashes}
-	sql := insertMany
+	sql := insertManyReturning
 	if keys != nil {
 		sql, args = insertManyWithKeys, append(args, keys...)
 	}
@@ -449,10 +460,13 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 		err    error
 	)
 	if after <= 0 {
-		events, err = s.queryN(ctx, limit, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
+		events, err = scanN(ctx, s.pool, limit, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
 	} else {
-		events, err = s.queryN(ctx, limit, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
+		events, err = scanN(ctx, s.pool, limit, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
 			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, after, limit)
+	}
+	if err == nil {
+		err = safe(eventstore.OpenEvents(ctx, events, s.positionKeys(events)))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
@@ -591,6 +605,38 @@ func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
 	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
 		return s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN $1 AND $2`,
 			page[0].Stream, page[len(page)-1].Stream)
+	}
+}
+
+// readAllKeysSQL selects the keys of the events at positions $1 to $2:
+// one range of personal_keys_position, which holds the keys
+// (TestReadAllKeysPlan).
+const readAllKeysSQL = `SELECT key_id, key FROM personal_keys WHERE position BETWEEN $1 AND $2`
+
+// readAllKeysAtSQL selects the keys of the events at the positions $1.
+const readAllKeysAtSQL = `SELECT key_id, key FROM personal_keys WHERE position = ANY($1)`
+
+// positionKeys is the [eventstore.KeyLookup] of a ReadAll page: every key
+// of the page's events, never cached (like [Store.keys]). The page is in
+// (tx_id, position) order, which is position order but where transactions
+// overlapped, so its positions are read as one range of
+// personal_keys_position from the least to the greatest, unless the range
+// is much wider than the page (a transaction that wrote long after it
+// began), when the page's positions are looked up one by one.
+func (s *Store) positionKeys(page []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		lo, hi := page[0].Position, page[0].Position
+		for _, e := range page[1:] {
+			lo, hi = min(lo, e.Position), max(hi, e.Position)
+		}
+		if hi-lo < 2*int64(len(page))+1000 {
+			return s.readKeys(ctx, readAllKeysSQL, lo, hi)
+		}
+		positions := make([]int64, len(page))
+		for i, e := range page {
+			positions[i] = e.Position
+		}
+		return s.readKeys(ctx, readAllKeysAtSQL, positions)
 	}
 }
 

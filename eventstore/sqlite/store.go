@@ -90,12 +90,20 @@ func (s *Store) Changed() <-chan struct{} { return s.signal.Wait() }
 // for `acv migrate`. It is idempotent and runs under SQLite's write lock.
 func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx) }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return migrate(ctx, s.write, s.now, 0) }
+
+// migrate applies the pending migrations up to version upTo (0: all of
+// them) through write, the write pool; tests stop early to build a store
+// at an earlier layout.
+func migrate(ctx context.Context, write *sql.DB, now func() time.Time, upTo int) error {
 	ms, err := eventstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if upTo > 0 {
+		ms = ms[:min(upTo, len(ms))]
+	}
+	tx, err := write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -113,7 +121,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, s.now().UTC().Format(time.RFC3339)); err != nil {
+			m.Version, m.Name, now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("sqlite: record migration %s: %w", m.Name, err)
 		}
 	}
@@ -221,23 +229,24 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	return s.insertAll(ctx, q, stream, expected, prepared)
 }
 
-// insertKeys writes the data keys of ps with multi-row INSERTs (7
-// parameters a row, so 1000 rows stay under SQLite's limit).
-func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared) error {
+// insertKeys writes the data keys of ps, whose events are stored at
+// positions (in the same order), with multi-row INSERTs (8 parameters a
+// row, so 1000 rows stay under SQLite's limit).
+func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared, positions []int64) error {
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		rows := strings.Repeat(",(?,?,?,?,?,?,?)", len(args)/7)[1:]
-		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at) VALUES `+rows, args...)
+		rows := strings.Repeat(",(?,?,?,?,?,?,?,?)", len(args)/8)[1:]
+		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, position, fields, key, created_at) VALUES `+rows, args...)
 		args = args[:0]
 		return err
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		for _, k := range p.Keys {
-			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
-			if len(args) == 7*maxRowsPerInsert {
+			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), positions[i], k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
+			if len(args) == 8*maxRowsPerInsert {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -257,12 +266,9 @@ func hasKeys(ps []eventstore.Prepared) bool {
 	return false
 }
 
-// insertAll writes the data keys of prepared and then its rows, through q
-// (a transaction when there are keys).
+// insertAll writes the rows of prepared and then their data keys, which
+// take the rows' positions, through q (a transaction when there are keys).
 func (s *Store) insertAll(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, prepared []eventstore.Prepared) ([]int64, error) {
-	if err := insertKeys(ctx, q, prepared); err != nil {
-		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
-	}
 	positions := make([]int64, 0, len(prepared))
 	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
 		got, err := insert(ctx, q, chunk)
@@ -276,6 +282,9 @@ func (s *Store) insertAll(ctx context.Context, q querier, stream string, expecte
 			return nil, fmt.Errorf("append to %s: insert: %w", stream, err)
 		}
 		positions = append(positions, got...)
+	}
+	if err := insertKeys(ctx, q, prepared, positions); err != nil {
+		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
 	}
 	return positions, nil
 }
@@ -308,7 +317,8 @@ func head(ctx context.Context, q querier, stream string, expected eventstore.Exp
 	return version, hash, nil
 }
 
-// insert writes rows with one multi-row INSERT and returns their positions.
+// insert writes rows with one multi-row INSERT and returns their
+// positions, in the order of ps.
 func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO events (` + columns + `) VALUES `)
@@ -381,7 +391,10 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	if limit <= 0 {
 		limit = 1000
 	}
-	events, err := s.queryN(ctx, limit, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
+	events, err := s.scanN(ctx, limit, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
+	if err == nil {
+		err = eventstore.OpenEvents(ctx, events, s.positionKeys(events))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
@@ -485,6 +498,22 @@ func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
 		out := map[uuid.UUID][]byte{}
 		err := s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN ? AND ?`,
 			[]any{page[0].Stream, page[len(page)-1].Stream}, out)
+		return out, err
+	}
+}
+
+// readAllKeysSQL selects the keys of the events at positions ? to ?: one
+// range of personal_keys_position, which holds the keys
+// (TestReadAllKeysPlan).
+const readAllKeysSQL = `SELECT key_id, key FROM personal_keys WHERE position BETWEEN ? AND ?`
+
+// positionKeys is the [eventstore.KeyLookup] of a ReadAll page, whose
+// events are a range of positions: every key of those events, read as
+// one range of personal_keys_position (never cached, like [Store.keys]).
+func (s *Store) positionKeys(page []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		out := make(map[uuid.UUID][]byte, len(ids))
+		err := s.readKeys(ctx, readAllKeysSQL, []any{page[0].Position, page[len(page)-1].Position}, out)
 		return out, err
 	}
 }
