@@ -198,21 +198,42 @@ type envelope struct {
 	box   []byte // nonce and ciphertext
 }
 
-func parseEnvelope(s string) (envelope, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 || parts[0] != sealVersion || (parts[2] != kindString && parts[2] != kindOther) {
+// parseEnvelope parses a sealed value: "v1.<key id>.<kind>.<base64>". The
+// box is decoded into the free capacity of *buf, which grows if it must.
+func parseEnvelope(b []byte, buf *[]byte) (envelope, error) {
+	version, rest, ok1 := bytes.Cut(b, envelopeDot)
+	id, rest, ok2 := bytes.Cut(rest, envelopeDot)
+	kind, box, ok3 := bytes.Cut(rest, envelopeDot)
+	if !ok1 || !ok2 || !ok3 || string(version) != sealVersion || bytes.IndexByte(box, '.') >= 0 {
 		return envelope{}, fmt.Errorf("%w: malformed", ErrUnsealable)
 	}
-	kid, err := uuid.Parse(parts[1])
-	if err != nil {
+	env := envelope{kind: kindOther}
+	switch string(kind) {
+	case kindString:
+		env.kind = kindString
+	case kindOther:
+	default:
+		return envelope{}, fmt.Errorf("%w: malformed", ErrUnsealable)
+	}
+	var err error
+	if env.keyID, err = uuid.ParseBytes(id); err != nil {
 		return envelope{}, fmt.Errorf("%w: bad key id", ErrUnsealable)
 	}
-	box, err := base64.RawURLEncoding.DecodeString(parts[3])
+	size := base64.RawURLEncoding.DecodedLen(len(box))
+	if cap(*buf)-len(*buf) < size {
+		*buf = make([]byte, 0, max(size, 2*cap(*buf)))
+	}
+	free := (*buf)[len(*buf) : len(*buf)+size]
+	n, err := base64.RawURLEncoding.Decode(free, box)
 	if err != nil {
 		return envelope{}, fmt.Errorf("%w: bad encoding", ErrUnsealable)
 	}
-	return envelope{keyID: kid, kind: parts[2], box: box}, nil
+	env.box = free[:n:n] // its own: it is decrypted in place
+	*buf = (*buf)[:len(*buf)+n]
+	return env, nil
 }
+
+var envelopeDot = []byte(".")
 
 // sealedMarker is how a sealed value's key appears in stored JSON.
 var sealedMarker = []byte(`"` + SealedKey + `"`)
@@ -254,7 +275,10 @@ type sealedSpan struct {
 // "$sealed" that is a string value, or inside one (where its quotes are
 // escaped), does not match it.
 func findSpans(data []byte) ([]sealedSpan, error) {
-	var out []sealedSpan
+	var (
+		out   []sealedSpan
+		boxes []byte // the spans' decoded boxes, which are shorter than data
+	)
 	for from := 0; ; {
 		i := bytes.Index(data[from:], sealedMarker)
 		if i < 0 {
@@ -283,7 +307,10 @@ func findSpans(data []byte) ([]sealedSpan, error) {
 		if end >= len(data) || data[end] != '}' {
 			continue
 		}
-		env, err := parseEnvelope(string(value))
+		if boxes == nil {
+			boxes = make([]byte, 0, len(data))
+		}
+		env, err := parseEnvelope(value, &boxes)
 		if err != nil {
 			return nil, err
 		}
@@ -318,8 +345,9 @@ type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte,
 func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
 	out := make([]byte, 0, len(e.Data))
 	last := 0
+	var o valueOpener
 	for _, s := range spans {
-		plain, err := openValue(s.env, e.ID, keys)
+		plain, err := o.open(s.env, e.ID, keys)
 		if err != nil {
 			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
 		}
@@ -330,8 +358,22 @@ func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte,
 	return append(out, e.Data[last:]...), nil
 }
 
-// openValue returns the plaintext JSON of one sealed value of event id.
-func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
+// valueOpener opens the sealed values of one event. A key seals several
+// values of its event (a person's name and address), so it makes each
+// key's AES-GCM once, and the additional data of each kind once.
+type valueOpener struct {
+	aeads          []keyAEAD
+	adString, adJS []byte
+}
+
+type keyAEAD struct {
+	id   uuid.UUID
+	aead cipher.AEAD
+}
+
+// open returns the plaintext JSON of one sealed value of event id. It
+// decrypts in place: env.box is its own.
+func (o *valueOpener) open(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
 	key, ok := keys[env.keyID]
 	if !ok { // erased
 		if env.kind == kindString {
@@ -339,15 +381,32 @@ func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, e
 		}
 		return []byte("null"), nil
 	}
-	aead, err := newAEAD(key)
-	if err != nil {
-		return nil, err
+	var aead cipher.AEAD
+	for _, k := range o.aeads {
+		if k.id == env.keyID {
+			aead = k.aead
+			break
+		}
+	}
+	if aead == nil {
+		var err error
+		if aead, err = newAEAD(key); err != nil {
+			return nil, err
+		}
+		o.aeads = append(o.aeads, keyAEAD{env.keyID, aead})
+	}
+	ad := &o.adJS
+	if env.kind == kindString {
+		ad = &o.adString
+	}
+	if *ad == nil {
+		*ad = additionalData(id, env.kind)
 	}
 	if len(env.box) < aead.NonceSize() {
 		return nil, fmt.Errorf("%w: too short", ErrUnsealable)
 	}
 	nonce, ct := env.box[:aead.NonceSize()], env.box[aead.NonceSize():]
-	plain, err := aead.Open(nil, nonce, ct, additionalData(id, env.kind))
+	plain, err := aead.Open(ct[:0], nonce, ct, *ad)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
 	}
