@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/acv-registry/acv/personal"
 	"github.com/google/uuid"
@@ -419,16 +421,56 @@ func (o *valueOpener) open(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte
 // OpenEvents opens the sealed values in the data of events, in place, with
 // at most one call of lookup for all of them; events without sealed
 // values cost a byte search, and sealed values are spliced out for their
-// plaintext without decoding the rest. It fails with an error matching
-// [ErrUnsealable] when a value cannot be opened by a key that exists.
+// plaintext without decoding the rest. A page of many events is searched
+// and opened in parts, one a processor ([runtime.GOMAXPROCS]). It fails
+// with an error matching [ErrUnsealable] when a value cannot be opened by
+// a key that exists; the error is the first such event's.
 func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
-	var (
-		pending []int
-		spans   [][]sealedSpan
-		ids     []uuid.UUID
-		seen    map[uuid.UUID]bool
-	)
-	for i := range events {
+	parts := make([]sealedEvents, workers(len(events)))
+	err := inParts(len(events), len(parts), func(part, lo, hi int) error {
+		return parts[part].find(events, lo, hi)
+	})
+	if err != nil {
+		return err
+	}
+	all := parts[0]
+	for _, p := range parts[1:] {
+		all.pending = append(all.pending, p.pending...)
+		all.spans = append(all.spans, p.spans...)
+		all.ids = append(all.ids, p.ids...) // a key seals values of one event only: no repeats across parts
+	}
+	if len(all.pending) == 0 {
+		return nil
+	}
+	keys, err := lookup(ctx, all.ids)
+	if err != nil {
+		return fmt.Errorf("look up data keys: %w", err)
+	}
+	return inParts(len(all.pending), workers(len(all.pending)), func(_, lo, hi int) error {
+		for n := lo; n < hi; n++ {
+			i := all.pending[n]
+			data, err := openSpans(&events[i], all.spans[n], keys)
+			if err != nil {
+				return err
+			}
+			events[i].Data = data
+		}
+		return nil
+	})
+}
+
+// sealedEvents are the events of a page that hold sealed values: their
+// indexes, their sealed values, and the ids of the keys these need.
+type sealedEvents struct {
+	pending []int
+	spans   [][]sealedSpan
+	ids     []uuid.UUID
+}
+
+// find adds the events[lo:hi] that hold sealed values.
+func (f *sealedEvents) find(events []Event, lo, hi int) error {
+	var seen map[uuid.UUID]bool
+	for i := lo; i < hi; i++ {
 		if !Sealed(events[i].Data) {
 			continue
 		}
@@ -445,24 +487,41 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 		for _, s := range found {
 			if !seen[s.env.keyID] {
 				seen[s.env.keyID] = true
-				ids = append(ids, s.env.keyID)
+				f.ids = append(f.ids, s.env.keyID)
 			}
 		}
-		pending, spans = append(pending, i), append(spans, found)
+		f.pending, f.spans = append(f.pending, i), append(f.spans, found)
 	}
-	if len(pending) == 0 {
-		return nil
+	return nil
+}
+
+// minPart is the fewest events [OpenEvents] gives a goroutine of its own:
+// a stream or a small page is opened where it is read.
+const minPart = 500
+
+// workers is how many parts [OpenEvents] cuts n events into.
+func workers(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n/minPart))
+}
+
+// inParts runs f on parts contiguous ranges [lo, hi) of n items, each but
+// the first on a goroutine of its own, and returns the error of the first
+// part that failed.
+func inParts(n, parts int, f func(part, lo, hi int) error) error {
+	if parts <= 1 {
+		return f(0, 0, n)
 	}
-	keys, err := lookup(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("look up data keys: %w", err)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Go(func() { errs[p] = f(p, p*n/parts, (p+1)*n/parts) })
 	}
-	for n, i := range pending {
-		data, err := openSpans(&events[i], spans[n], keys)
+	errs[0] = f(0, 0, n/parts)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
-		events[i].Data = data
 	}
 	return nil
 }
