@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/google/uuid"
 )
 
 // testPersonalData: personal data is sealed in the log and opened by every
@@ -202,6 +204,44 @@ func testPersonalDataPages(t *testing.T, b Backend) {
 		}
 		if n != len(want) {
 			t.Errorf("pages of %d: ReadAll read %d events, want %d", size, n, len(want))
+		}
+	}
+}
+
+// testConcurrentReadAll: many readers at once, more than a backend has
+// connections, each reading the log with sealed data in pages of many
+// chunks, all finish (a page that held one connection while it waited for
+// another would wait for ever once every connection is so held), and read
+// what one reader alone reads.
+func testConcurrentReadAll(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	const total, readers, page = 8000, 32, 8000
+	for range total / 500 {
+		batch := make([]eventstore.NewEvent, 500)
+		for i := range batch {
+			batch[i] = newEvent("test.owner-recorded.v1", map[string]any{"owner": map[string]any{"id": "p-" + uuid.NewString(), "name": "Ada Quorn"}})
+		}
+		mustAppend(t, s, stream(), eventstore.NoStream, batch)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	want, err := s.ReadAll(ctx, 0, page)
+	if err != nil || len(want) != total {
+		t.Fatalf("ReadAll = %d events, %v; want %d", len(want), err, total)
+	}
+	errs := make(chan error, readers)
+	for range readers {
+		go func() {
+			got, err := s.ReadAll(ctx, 0, page)
+			if err == nil && (len(got) != total || !bytes.Equal(got[total-1].Data, want[total-1].Data)) {
+				err = fmt.Errorf("read %d events, the last %s; want %d, the last %s", len(got), got[len(got)-1].Data, total, want[total-1].Data)
+			}
+			errs <- err
+		}()
+	}
+	for range readers {
+		if err := <-errs; err != nil {
+			t.Errorf("a reader of %d at once: %v", readers, err)
 		}
 	}
 }

@@ -445,9 +445,19 @@ func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64
 	return events, nil
 }
 
+// readAllChunk is how many events of a ReadAll page are opened at a time,
+// each chunk with one query for its keys.
+const readAllChunk = 1000
+
 // ReadAll implements [eventstore.Store.ReadAll]: rows below the horizon of
 // the oldest running transaction, in (tx_id, position) order, after the row
 // at position after.
+//
+// The page's sealed values are opened while its rows are read
+// ([eventstore.ReadOpening]): each chunk of the page as it comes, with its
+// keys read on another connection (so the database serves the keys while
+// it still sends rows), never cached, so an erased key stops opening its
+// values at once.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -455,19 +465,18 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	// An uncorrelated subquery: computed once per statement (an InitPlan)
 	// and usable as an index bound, not re-evaluated on every row.
 	const horizon = `tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`
-	var (
-		events []eventstore.Event
-		err    error
-	)
-	if after <= 0 {
-		events, err = scanN(ctx, s.pool, limit, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
-	} else {
-		events, err = scanN(ctx, s.pool, limit, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
-			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, after, limit)
+	q, args := selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, []any{limit}
+	if after > 0 {
+		q, args = selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
+			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, []any{after, limit}
 	}
-	if err == nil {
-		err = safe(eventstore.OpenEvents(ctx, events, s.positionKeys(events)))
-	}
+	events, err := eventstore.ReadOpening(ctx, limit, readAllChunk,
+		func(ctx context.Context, next func() *eventstore.Event) error {
+			return scanInto(ctx, s.pool, next, q, args...)
+		},
+		func(ctx context.Context, chunk []eventstore.Event) error {
+			return safe(eventstore.OpenEvents(ctx, chunk, s.positionKeys(chunk)))
+		})
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
@@ -571,31 +580,46 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 
 // scanN is queryN on x (the pool or a transaction) without opening
 // sealed values.
-func scanN(ctx context.Context, x interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, n int, q string, args ...any) ([]eventstore.Event, error) {
-	rows, err := x.Query(ctx, q, args...)
-	if err != nil {
-		return nil, safe(err)
-	}
-	defer rows.Close()
+func scanN(ctx context.Context, x queryer, n int, q string, args ...any) ([]eventstore.Event, error) {
 	out := make([]eventstore.Event, 0, min(n, 100_000))
-	var dec pageDecoder
-	for rows.Next() {
-		var e eventstore.Event
-		err := dec.decode(rows, &e)
-		if errors.Is(err, errBinaryOnly) {
-			err = scanEvent(rows, &e)
-		}
-		if err != nil {
-			return nil, safe(err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, safe(err)
+	err := scanInto(ctx, x, func() *eventstore.Event {
+		out = append(out, eventstore.Event{})
+		return &out[len(out)-1]
+	}, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// queryer is the pool or a transaction.
+type queryer interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}
+
+// scanInto runs q on x and decodes each event it selects into the slot
+// next returns, until next returns nil.
+func scanInto(ctx context.Context, x queryer, next func() *eventstore.Event, q string, args ...any) error {
+	rows, err := x.Query(ctx, q, args...)
+	if err != nil {
+		return safe(err)
+	}
+	defer rows.Close()
+	var dec pageDecoder
+	for rows.Next() {
+		e := next()
+		if e == nil {
+			return nil
+		}
+		err := dec.decode(rows, e)
+		if errors.Is(err, errBinaryOnly) {
+			err = scanEvent(rows, e)
+		}
+		if err != nil {
+			return safe(err)
+		}
+	}
+	return safe(rows.Err())
 }
 
 // streamKeys is the [eventstore.KeyLookup] of a ReadStreams page, whose

@@ -385,22 +385,6 @@ func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64
 	return events, nil
 }
 
-// ReadAll implements [eventstore.Store.ReadAll]. On SQLite the global order
-// is position order, because there is one writer at a time.
-func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	events, err := s.scanN(ctx, limit, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
-	if err == nil {
-		err = eventstore.OpenEvents(ctx, events, s.positionKeys(events))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read all after %d: %w", after, err)
-	}
-	return events, nil
-}
-
 // Horizon implements [eventstore.Store.Horizon]. SQLite has one writer at
 // a time, and positions are given out in commit order, so the horizon is
 // the last position stored.
@@ -498,22 +482,6 @@ func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
 		out := map[uuid.UUID][]byte{}
 		err := s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN ? AND ?`,
 			[]any{page[0].Stream, page[len(page)-1].Stream}, out)
-		return out, err
-	}
-}
-
-// readAllKeysSQL selects the keys of the events at positions ? to ?: one
-// range of personal_keys_position, which holds the keys
-// (TestReadAllKeysPlan).
-const readAllKeysSQL = `SELECT key_id, key FROM personal_keys WHERE position BETWEEN ? AND ?`
-
-// positionKeys is the [eventstore.KeyLookup] of a ReadAll page, whose
-// events are a range of positions: every key of those events, read as
-// one range of personal_keys_position (never cached, like [Store.keys]).
-func (s *Store) positionKeys(page []eventstore.Event) eventstore.KeyLookup {
-	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
-		out := make(map[uuid.UUID][]byte, len(ids))
-		err := s.readKeys(ctx, readAllKeysSQL, []any{page[0].Position, page[len(page)-1].Position}, out)
 		return out, err
 	}
 }
