@@ -190,7 +190,11 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // moved within its event changes the stored bytes, which the hash chain
 // catches.)
 func additionalData(id uuid.UUID, kind string) []byte {
-	return []byte("acv-sealed-v1\x00" + id.String() + "\x00" + kind)
+	return appendAdditionalData(nil, id, kind)
+}
+
+func appendAdditionalData(dst []byte, id uuid.UUID, kind string) []byte {
+	return append(dst, "acv-sealed-v1\x00"+id.String()+"\x00"+kind...)
 }
 
 // envelope is a parsed sealed value.
@@ -276,11 +280,14 @@ type sealedSpan struct {
 // refuse the key anywhere else, so the pattern cannot occur by chance; a
 // "$sealed" that is a string value, or inside one (where its quotes are
 // escaped), does not match it.
-func findSpans(data []byte) ([]sealedSpan, error) {
-	var (
-		out   []sealedSpan
-		boxes []byte // the spans' decoded boxes, which are shorter than data
-	)
+//
+// It appends the sealed values to out, and decodes their boxes into the
+// free capacity of *boxes, first making room for as many bytes as data has
+// (more than its boxes take) if there is not so much.
+func findSpans(data []byte, out []sealedSpan, boxes *[]byte) ([]sealedSpan, error) {
+	if cap(*boxes)-len(*boxes) < len(data) {
+		*boxes = make([]byte, 0, max(len(data), 2*cap(*boxes)))
+	}
 	for from := 0; ; {
 		i := bytes.Index(data[from:], sealedMarker)
 		if i < 0 {
@@ -309,10 +316,7 @@ func findSpans(data []byte) ([]sealedSpan, error) {
 		if end >= len(data) || data[end] != '}' {
 			continue
 		}
-		if boxes == nil {
-			boxes = make([]byte, 0, len(data))
-		}
-		env, err := parseEnvelope(value, &boxes)
+		env, err := parseEnvelope(value, boxes)
 		if err != nil {
 			return nil, err
 		}
@@ -341,36 +345,44 @@ func skipSpaceBack(b []byte, i int) int {
 // missing from the answer is a key that was erased.
 type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error)
 
-// openSpans returns e's data with each sealed value spliced out for its
-// plaintext (canonical JSON), or for its placeholder when its key is not
-// in keys.
-func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
-	out := make([]byte, 0, len(e.Data))
-	last := 0
-	var o valueOpener
-	for _, s := range spans {
-		plain, err := o.open(s.env, e.ID, keys)
-		if err != nil {
-			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
-		}
-		out = append(out, e.Data[last:s.start]...)
-		out = append(out, plain...)
-		last = s.end
-	}
-	return append(out, e.Data[last:]...), nil
-}
-
-// valueOpener opens the sealed values of one event. A key seals several
+// valueOpener opens the sealed values of events, one event at a time,
+// reusing its buffers from one event to the next. A key seals several
 // values of its event (a person's name and address), so it makes each
-// key's AES-GCM once, and the additional data of each kind once.
+// key's AES-GCM once an event, and the additional data of each kind once.
 type valueOpener struct {
-	aeads          []keyAEAD
-	adString, adJS []byte
+	aeads []keyAEAD // the event's keys met so far
+	ad    [2][]byte // the event's additional data, by kind (string, other)
+	plain [][]byte  // the event's plaintexts, by span
 }
 
 type keyAEAD struct {
 	id   uuid.UUID
 	aead cipher.AEAD
+}
+
+// openSpans returns e's data with each sealed value spliced out for its
+// plaintext (canonical JSON), or for its placeholder when its key is not
+// in keys.
+func (o *valueOpener) openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
+	clear(o.aeads)
+	o.aeads, o.ad[0], o.ad[1], o.plain = o.aeads[:0], o.ad[0][:0], o.ad[1][:0], o.plain[:0]
+	size := len(e.Data)
+	for _, s := range spans {
+		plain, err := o.open(s.env, e.ID, keys)
+		if err != nil {
+			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
+		}
+		o.plain = append(o.plain, plain)
+		size += len(plain) - (s.end - s.start)
+	}
+	out := make([]byte, 0, size)
+	last := 0
+	for i, s := range spans {
+		out = append(out, e.Data[last:s.start]...)
+		out = append(out, o.plain[i]...)
+		last = s.end
+	}
+	return append(out, e.Data[last:]...), nil
 }
 
 // open returns the plaintext JSON of one sealed value of event id. It
@@ -397,12 +409,12 @@ func (o *valueOpener) open(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte
 		}
 		o.aeads = append(o.aeads, keyAEAD{env.keyID, aead})
 	}
-	ad := &o.adJS
-	if env.kind == kindString {
-		ad = &o.adString
+	ad := &o.ad[0]
+	if env.kind == kindOther {
+		ad = &o.ad[1]
 	}
-	if *ad == nil {
-		*ad = additionalData(id, env.kind)
+	if len(*ad) == 0 {
+		*ad = appendAdditionalData(*ad, id, env.kind)
 	}
 	if len(env.box) < aead.NonceSize() {
 		return nil, fmt.Errorf("%w: too short", ErrUnsealable)
@@ -447,9 +459,10 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 		return fmt.Errorf("look up data keys: %w", err)
 	}
 	return inParts(len(all.pending), workers(len(all.pending)), func(_, lo, hi int) error {
+		var o valueOpener
 		for n := lo; n < hi; n++ {
 			i := all.pending[n]
-			data, err := openSpans(&events[i], all.spans[n], keys)
+			data, err := o.openSpans(&events[i], all.spans[n], keys)
 			if err != nil {
 				return err
 			}
@@ -465,6 +478,7 @@ type sealedEvents struct {
 	pending []int
 	spans   [][]sealedSpan
 	ids     []uuid.UUID
+	boxes   []byte // the spans' boxes, decoded
 }
 
 // find adds the events[lo:hi] that hold sealed values.
@@ -474,7 +488,7 @@ func (f *sealedEvents) find(events []Event, lo, hi int) error {
 		if !Sealed(events[i].Data) {
 			continue
 		}
-		found, err := findSpans(events[i].Data)
+		found, err := findSpans(events[i].Data, nil, &f.boxes)
 		if err != nil {
 			return fmt.Errorf("open event %s: %w", events[i].ID, err)
 		}
@@ -529,17 +543,37 @@ func inParts(n, parts int, f func(part, lo, hi int) error) error {
 // OpenEvent opens the sealed values of one event with keys fetched
 // already (a consumer's row carries its event's keys; see [ParseKeyList]).
 func OpenEvent(e *Event, keys map[uuid.UUID][]byte) error {
+	var o Opener
+	return o.Open(e, keys)
+}
+
+// Opener opens the sealed values of events one at a time, each with keys
+// the caller found for it, like [OpenEvent], but reuses its buffers from
+// one event to the next. It is not safe for concurrent use. The zero value
+// is ready to use.
+type Opener struct {
+	spans []sealedSpan
+	boxes []byte
+	v     valueOpener
+}
+
+// Open opens the sealed values of e, in place, with keys. It fails with an
+// error matching [ErrUnsealable] when a value cannot be opened by a key
+// that is in keys.
+func (o *Opener) Open(e *Event, keys map[uuid.UUID][]byte) error {
 	if !Sealed(e.Data) {
 		return nil
 	}
-	spans, err := findSpans(e.Data)
+	o.boxes = o.boxes[:0]
+	spans, err := findSpans(e.Data, o.spans[:0], &o.boxes)
 	if err != nil {
 		return fmt.Errorf("open event %s: %w", e.ID, err)
 	}
+	o.spans = spans
 	if len(spans) == 0 {
 		return nil
 	}
-	data, err := openSpans(e, spans, keys)
+	data, err := o.v.openSpans(e, spans, keys)
 	if err != nil {
 		return err
 	}

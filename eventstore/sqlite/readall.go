@@ -76,11 +76,12 @@ func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventsto
 // snapshot is no older than theirs and holds the key of every event they
 // hold (keys and events commit together).
 type keyMerger struct {
-	read  *sql.DB
-	keys  *sql.Rows // nil until the first sealed event
-	next  positionKey
-	ahead bool // whether next holds a key read and not yet used
-	mine  map[uuid.UUID][]byte
+	read   *sql.DB
+	keys   *sql.Rows // nil until the first sealed event
+	next   positionKey
+	ahead  bool // whether next holds a key read and not yet used
+	mine   map[uuid.UUID][]byte
+	opener eventstore.Opener
 }
 
 // open opens the events of chunk, the next of the page.
@@ -119,7 +120,7 @@ func (m *keyMerger) open(ctx context.Context, chunk []eventstore.Event) error {
 			}
 			m.ahead = false
 		}
-		if err := eventstore.OpenEvent(e, m.mine); err != nil {
+		if err := m.opener.Open(e, m.mine); err != nil {
 			return err
 		}
 	}
