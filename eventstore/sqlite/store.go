@@ -362,8 +362,6 @@ func isUnique(err error, column string) bool {
 // columns are the stored fields of an event, in the order inserts take them.
 const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
 
-const selectEvent = `SELECT position, ` + columns + ` FROM events`
-
 func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
 	var out []eventstore.Event
 	for _, e := range events {
