@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"sync"
+	"unsafe"
 )
 
 // ReadOpening reads a page of events and opens their sealed values while
@@ -32,9 +33,19 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 	chunkSize = max(1, chunkSize)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The page fills segments, which never grow: the opener holds chunks
+	// of them. A page of up to segmentSize events is one segment.
+	const segmentSize = 100_000
 	todo := chunkQueue{ready: make(chan struct{}, 1)}
-	opened := make(chan error, 1)
+	opened, first := make(chan error, 1), make(chan []Event, 1)
 	go func() {
+		// The first segment is made here while read's query starts: its
+		// memory is often fresh from the system (the runtime returns
+		// freed memory between pages), and faults on its first write,
+		// which costs the reader, on whose time the page waits, more
+		// than it costs the opener (ReadAll on SQLite at 10^6: 0.7 s of
+		// 5.4).
+		first <- touched(make([]Event, 0, max(1, min(limit, segmentSize))))
 		var err error
 		for chunk := range todo.all() {
 			if err == nil {
@@ -45,9 +56,6 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 		}
 		opened <- err
 	}()
-	// The page fills segments, which never grow: the opener holds chunks
-	// of them. A page of up to segmentSize events is one segment.
-	const segmentSize = 100_000
 	var (
 		segments [][]Event
 		seg      []Event
@@ -72,10 +80,13 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 			}
 		}
 		if len(seg) == cap(seg) {
-			if seg != nil {
+			if seg == nil {
+				seg = <-first
+			} else {
 				segments = append(segments, seg)
+				seg = make([]Event, 0, max(1, min(limit-countEvents(segments), segmentSize)))
 			}
-			seg, handed = make([]Event, 0, max(1, min(limit-countEvents(segments), segmentSize))), 0
+			handed = 0
 		}
 		seg = seg[:len(seg)+1]
 		return &seg[len(seg)-1]
@@ -100,6 +111,16 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 		out = append(out, s...)
 	}
 	return out, nil
+}
+
+// touched writes to each page of the memory of s's capacity, and returns s.
+func touched(s []Event) []Event {
+	const pageSize = 4096
+	all := s[:cap(s)]
+	for i := 0; i < len(all); i += max(1, pageSize/int(unsafe.Sizeof(Event{}))) {
+		all[i].Position = 0
+	}
+	return s
 }
 
 func countEvents(segments [][]Event) int {
