@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -640,27 +641,52 @@ const readAllKeysSQL = `SELECT key_id, key FROM personal_keys WHERE position BET
 // readAllKeysAtSQL selects the keys of the events at the positions $1.
 const readAllKeysAtSQL = `SELECT key_id, key FROM personal_keys WHERE position = ANY($1)`
 
-// positionKeys is the [eventstore.KeyLookup] of a ReadAll page: every key
-// of the page's events, never cached (like [Store.keys]). The page is in
-// (tx_id, position) order, which is position order but where transactions
-// overlapped, so its positions are read as one range of
-// personal_keys_position from the least to the greatest, unless the range
-// is much wider than the page (a transaction that wrote long after it
-// began), when the page's positions are looked up one by one.
-func (s *Store) positionKeys(page []eventstore.Event) eventstore.KeyLookup {
-	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
-		lo, hi := page[0].Position, page[0].Position
-		for _, e := range page[1:] {
+// positionKeys is the [eventstore.KeyLookup] of a chunk of a ReadAll page:
+// every key of the chunk's events, never cached (like [Store.keys]). The
+// page is in (tx_id, position) order, which is position order but where
+// transactions overlapped, so the chunk's keys are read as one range of
+// personal_keys_position from its least position to its greatest, unless
+// the range is much wider than the chunk (a transaction that wrote long
+// after it began), when its positions are looked up one by one. The ids
+// still missing then are looked up by id: keys erased since, or written
+// without a position by a node of the version before migration 0004.
+func (s *Store) positionKeys(chunk []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		lo, hi := chunk[0].Position, chunk[0].Position
+		for _, e := range chunk[1:] {
 			lo, hi = min(lo, e.Position), max(hi, e.Position)
 		}
-		if hi-lo < 2*int64(len(page))+1000 {
-			return s.readKeys(ctx, readAllKeysSQL, lo, hi)
+		var (
+			keys map[uuid.UUID][]byte
+			err  error
+		)
+		if hi-lo < 2*int64(len(chunk))+1000 {
+			keys, err = s.readKeys(ctx, readAllKeysSQL, lo, hi)
+		} else {
+			positions := make([]int64, len(chunk))
+			for i, e := range chunk {
+				positions[i] = e.Position
+			}
+			keys, err = s.readKeys(ctx, readAllKeysAtSQL, positions)
 		}
-		positions := make([]int64, len(page))
-		for i, e := range page {
-			positions[i] = e.Position
+		if err != nil {
+			return nil, err
 		}
-		return s.readKeys(ctx, readAllKeysAtSQL, positions)
+		var missing []uuid.UUID
+		for _, id := range ids {
+			if _, ok := keys[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return keys, nil
+		}
+		more, err := s.keys(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(keys, more)
+		return keys, nil
 	}
 }
 
