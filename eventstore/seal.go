@@ -38,9 +38,10 @@ import (
 // events. The hash chain is over the stored, sealed bytes.
 //
 // Readers open sealed values with one key lookup per page or stream read
-// ([OpenEvents]), splicing each plaintext into the stored bytes without
-// decoding the rest, so the domain and every consumer see the plaintext
-// shape.
+// ([OpenEvents]), or, reading the whole log, while they read a page, each
+// event with the keys at its position ([ReadOpening], [Opener]); they
+// splice each plaintext into the stored bytes without decoding the rest,
+// so the domain and every consumer see the plaintext shape.
 // Erasure deletes a subject's keys; a value whose key is gone opens to a
 // placeholder of the same JSON type: [ErasedString] for a string, null
 // for anything else. A value whose key exists but does not open it (a
