@@ -55,8 +55,12 @@
 //
 // Two mutable tables sit beside the log (see seal.go and [Eraser]):
 //
-//	personal_keys  key_id, subject, stream_id, event_id, fields (JSON pointers), key (32 bytes), created_at:
-//	               the keys that seal personal data in events, one per data subject and event
+//	personal_keys  key_id, subject, stream_id, event_id, position (the event's), fields (JSON pointers),
+//	               key (32 bytes), created_at: the keys that seal personal data in events, one per
+//	               data subject and event; indexed by stream and by position, each index holding
+//	               key_id and key, so that a page of ReadStreams or ReadAll reads its keys as one
+//	               range (on PostgreSQL position is NULL for a key that a node of the version
+//	               before migration 0004 wrote; readers look such keys up by id)
 //	erasures       erased_at, subject_kind, subject_sha256, keys_destroyed, streams: the audit of erasures
 //
 // # Personal data

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/acv-registry/acv/personal"
 	"github.com/google/uuid"
@@ -36,9 +38,10 @@ import (
 // events. The hash chain is over the stored, sealed bytes.
 //
 // Readers open sealed values with one key lookup per page or stream read
-// ([OpenEvents]), splicing each plaintext into the stored bytes without
-// decoding the rest, so the domain and every consumer see the plaintext
-// shape.
+// ([OpenEvents]), or, reading the whole log, while they read a page, each
+// event with the keys at its position ([ReadOpening], [Opener]); they
+// splice each plaintext into the stored bytes without decoding the rest,
+// so the domain and every consumer see the plaintext shape.
 // Erasure deletes a subject's keys; a value whose key is gone opens to a
 // placeholder of the same JSON type: [ErasedString] for a string, null
 // for anything else. A value whose key exists but does not open it (a
@@ -188,7 +191,11 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // moved within its event changes the stored bytes, which the hash chain
 // catches.)
 func additionalData(id uuid.UUID, kind string) []byte {
-	return []byte("acv-sealed-v1\x00" + id.String() + "\x00" + kind)
+	return appendAdditionalData(nil, id, kind)
+}
+
+func appendAdditionalData(dst []byte, id uuid.UUID, kind string) []byte {
+	return append(dst, "acv-sealed-v1\x00"+id.String()+"\x00"+kind...)
 }
 
 // envelope is a parsed sealed value.
@@ -198,21 +205,42 @@ type envelope struct {
 	box   []byte // nonce and ciphertext
 }
 
-func parseEnvelope(s string) (envelope, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 || parts[0] != sealVersion || (parts[2] != kindString && parts[2] != kindOther) {
+// parseEnvelope parses a sealed value: "v1.<key id>.<kind>.<base64>". The
+// box is decoded into the free capacity of *buf, which grows if it must.
+func parseEnvelope(b []byte, buf *[]byte) (envelope, error) {
+	version, rest, ok1 := bytes.Cut(b, envelopeDot)
+	id, rest, ok2 := bytes.Cut(rest, envelopeDot)
+	kind, box, ok3 := bytes.Cut(rest, envelopeDot)
+	if !ok1 || !ok2 || !ok3 || string(version) != sealVersion || bytes.IndexByte(box, '.') >= 0 {
 		return envelope{}, fmt.Errorf("%w: malformed", ErrUnsealable)
 	}
-	kid, err := uuid.Parse(parts[1])
-	if err != nil {
+	env := envelope{kind: kindOther}
+	switch string(kind) {
+	case kindString:
+		env.kind = kindString
+	case kindOther:
+	default:
+		return envelope{}, fmt.Errorf("%w: malformed", ErrUnsealable)
+	}
+	var err error
+	if env.keyID, err = uuid.ParseBytes(id); err != nil {
 		return envelope{}, fmt.Errorf("%w: bad key id", ErrUnsealable)
 	}
-	box, err := base64.RawURLEncoding.DecodeString(parts[3])
+	size := base64.RawURLEncoding.DecodedLen(len(box))
+	if cap(*buf)-len(*buf) < size {
+		*buf = make([]byte, 0, max(size, 2*cap(*buf)))
+	}
+	free := (*buf)[len(*buf) : len(*buf)+size]
+	n, err := base64.RawURLEncoding.Decode(free, box)
 	if err != nil {
 		return envelope{}, fmt.Errorf("%w: bad encoding", ErrUnsealable)
 	}
-	return envelope{keyID: kid, kind: parts[2], box: box}, nil
+	env.box = free[:n:n] // its own: it is decrypted in place
+	*buf = (*buf)[:len(*buf)+n]
+	return env, nil
 }
+
+var envelopeDot = []byte(".")
 
 // sealedMarker is how a sealed value's key appears in stored JSON.
 var sealedMarker = []byte(`"` + SealedKey + `"`)
@@ -253,8 +281,14 @@ type sealedSpan struct {
 // refuse the key anywhere else, so the pattern cannot occur by chance; a
 // "$sealed" that is a string value, or inside one (where its quotes are
 // escaped), does not match it.
-func findSpans(data []byte) ([]sealedSpan, error) {
-	var out []sealedSpan
+//
+// It appends the sealed values to out, and decodes their boxes into the
+// free capacity of *boxes, first making room for as many bytes as data has
+// (more than its boxes take) if there is not so much.
+func findSpans(data []byte, out []sealedSpan, boxes *[]byte) ([]sealedSpan, error) {
+	if cap(*boxes)-len(*boxes) < len(data) {
+		*boxes = make([]byte, 0, max(len(data), 2*cap(*boxes)))
+	}
 	for from := 0; ; {
 		i := bytes.Index(data[from:], sealedMarker)
 		if i < 0 {
@@ -283,7 +317,7 @@ func findSpans(data []byte) ([]sealedSpan, error) {
 		if end >= len(data) || data[end] != '}' {
 			continue
 		}
-		env, err := parseEnvelope(string(value))
+		env, err := parseEnvelope(value, boxes)
 		if err != nil {
 			return nil, err
 		}
@@ -312,26 +346,49 @@ func skipSpaceBack(b []byte, i int) int {
 // missing from the answer is a key that was erased.
 type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error)
 
+// valueOpener opens the sealed values of events, one event at a time,
+// reusing its buffers from one event to the next. A key seals several
+// values of its event (a person's name and address), so it makes each
+// key's AES-GCM once an event, and the additional data of each kind once.
+type valueOpener struct {
+	aeads []keyAEAD // the event's keys met so far
+	ad    [2][]byte // the event's additional data, by kind (string, other)
+	plain [][]byte  // the event's plaintexts, by span
+}
+
+type keyAEAD struct {
+	id   uuid.UUID
+	aead cipher.AEAD
+}
+
 // openSpans returns e's data with each sealed value spliced out for its
 // plaintext (canonical JSON), or for its placeholder when its key is not
 // in keys.
-func openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
-	out := make([]byte, 0, len(e.Data))
-	last := 0
+func (o *valueOpener) openSpans(e *Event, spans []sealedSpan, keys map[uuid.UUID][]byte) ([]byte, error) {
+	clear(o.aeads)
+	o.aeads, o.ad[0], o.ad[1], o.plain = o.aeads[:0], o.ad[0][:0], o.ad[1][:0], o.plain[:0]
+	size := len(e.Data)
 	for _, s := range spans {
-		plain, err := openValue(s.env, e.ID, keys)
+		plain, err := o.open(s.env, e.ID, keys)
 		if err != nil {
 			return nil, fmt.Errorf("open event %s at byte %d: %w", e.ID, s.start, err)
 		}
+		o.plain = append(o.plain, plain)
+		size += len(plain) - (s.end - s.start)
+	}
+	out := make([]byte, 0, size)
+	last := 0
+	for i, s := range spans {
 		out = append(out, e.Data[last:s.start]...)
-		out = append(out, plain...)
+		out = append(out, o.plain[i]...)
 		last = s.end
 	}
 	return append(out, e.Data[last:]...), nil
 }
 
-// openValue returns the plaintext JSON of one sealed value of event id.
-func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
+// open returns the plaintext JSON of one sealed value of event id. It
+// decrypts in place: env.box is its own.
+func (o *valueOpener) open(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, error) {
 	key, ok := keys[env.keyID]
 	if !ok { // erased
 		if env.kind == kindString {
@@ -339,15 +396,32 @@ func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, e
 		}
 		return []byte("null"), nil
 	}
-	aead, err := newAEAD(key)
-	if err != nil {
-		return nil, err
+	var aead cipher.AEAD
+	for _, k := range o.aeads {
+		if k.id == env.keyID {
+			aead = k.aead
+			break
+		}
+	}
+	if aead == nil {
+		var err error
+		if aead, err = newAEAD(key); err != nil {
+			return nil, err
+		}
+		o.aeads = append(o.aeads, keyAEAD{env.keyID, aead})
+	}
+	ad := &o.ad[0]
+	if env.kind == kindOther {
+		ad = &o.ad[1]
+	}
+	if len(*ad) == 0 {
+		*ad = appendAdditionalData(*ad, id, env.kind)
 	}
 	if len(env.box) < aead.NonceSize() {
 		return nil, fmt.Errorf("%w: too short", ErrUnsealable)
 	}
 	nonce, ct := env.box[:aead.NonceSize()], env.box[aead.NonceSize():]
-	plain, err := aead.Open(nil, nonce, ct, additionalData(id, env.kind))
+	plain, err := aead.Open(ct[:0], nonce, ct, *ad)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
 	}
@@ -360,20 +434,62 @@ func openValue(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte) ([]byte, e
 // OpenEvents opens the sealed values in the data of events, in place, with
 // at most one call of lookup for all of them; events without sealed
 // values cost a byte search, and sealed values are spliced out for their
-// plaintext without decoding the rest. It fails with an error matching
-// [ErrUnsealable] when a value cannot be opened by a key that exists.
+// plaintext without decoding the rest. A page of many events is searched
+// and opened in parts, one a processor ([runtime.GOMAXPROCS]). It fails
+// with an error matching [ErrUnsealable] when a value cannot be opened by
+// a key that exists; the error is the first such event's.
 func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
-	var (
-		pending []int
-		spans   [][]sealedSpan
-		ids     []uuid.UUID
-		seen    map[uuid.UUID]bool
-	)
-	for i := range events {
+	parts := make([]sealedEvents, workers(len(events)))
+	err := inParts(len(events), len(parts), func(part, lo, hi int) error {
+		return parts[part].find(events, lo, hi)
+	})
+	if err != nil {
+		return err
+	}
+	all := parts[0]
+	for _, p := range parts[1:] {
+		all.pending = append(all.pending, p.pending...)
+		all.spans = append(all.spans, p.spans...)
+		all.ids = append(all.ids, p.ids...) // a key seals values of one event only: no repeats across parts
+	}
+	if len(all.pending) == 0 {
+		return nil
+	}
+	keys, err := lookup(ctx, all.ids)
+	if err != nil {
+		return fmt.Errorf("look up data keys: %w", err)
+	}
+	return inParts(len(all.pending), workers(len(all.pending)), func(_, lo, hi int) error {
+		var o valueOpener
+		for n := lo; n < hi; n++ {
+			i := all.pending[n]
+			data, err := o.openSpans(&events[i], all.spans[n], keys)
+			if err != nil {
+				return err
+			}
+			events[i].Data = data
+		}
+		return nil
+	})
+}
+
+// sealedEvents are the events of a page that hold sealed values: their
+// indexes, their sealed values, and the ids of the keys these need.
+type sealedEvents struct {
+	pending []int
+	spans   [][]sealedSpan
+	ids     []uuid.UUID
+	boxes   []byte // the spans' boxes, decoded
+}
+
+// find adds the events[lo:hi] that hold sealed values.
+func (f *sealedEvents) find(events []Event, lo, hi int) error {
+	var seen map[uuid.UUID]bool
+	for i := lo; i < hi; i++ {
 		if !Sealed(events[i].Data) {
 			continue
 		}
-		found, err := findSpans(events[i].Data)
+		found, err := findSpans(events[i].Data, nil, &f.boxes)
 		if err != nil {
 			return fmt.Errorf("open event %s: %w", events[i].ID, err)
 		}
@@ -386,24 +502,41 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 		for _, s := range found {
 			if !seen[s.env.keyID] {
 				seen[s.env.keyID] = true
-				ids = append(ids, s.env.keyID)
+				f.ids = append(f.ids, s.env.keyID)
 			}
 		}
-		pending, spans = append(pending, i), append(spans, found)
+		f.pending, f.spans = append(f.pending, i), append(f.spans, found)
 	}
-	if len(pending) == 0 {
-		return nil
+	return nil
+}
+
+// minPart is the fewest events [OpenEvents] gives a goroutine of its own:
+// a stream or a small page is opened where it is read.
+const minPart = 500
+
+// workers is how many parts [OpenEvents] cuts n events into.
+func workers(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n/minPart))
+}
+
+// inParts runs f on parts contiguous ranges [lo, hi) of n items, each but
+// the first on a goroutine of its own, and returns the error of the first
+// part that failed.
+func inParts(n, parts int, f func(part, lo, hi int) error) error {
+	if parts <= 1 {
+		return f(0, 0, n)
 	}
-	keys, err := lookup(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("look up data keys: %w", err)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Go(func() { errs[p] = f(p, p*n/parts, (p+1)*n/parts) })
 	}
-	for n, i := range pending {
-		data, err := openSpans(&events[i], spans[n], keys)
+	errs[0] = f(0, 0, n/parts)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
-		events[i].Data = data
 	}
 	return nil
 }
@@ -411,17 +544,37 @@ func OpenEvents(ctx context.Context, events []Event, lookup KeyLookup) error {
 // OpenEvent opens the sealed values of one event with keys fetched
 // already (a consumer's row carries its event's keys; see [ParseKeyList]).
 func OpenEvent(e *Event, keys map[uuid.UUID][]byte) error {
+	var o Opener
+	return o.Open(e, keys)
+}
+
+// Opener opens the sealed values of events one at a time, each with keys
+// the caller found for it, like [OpenEvent], but reuses its buffers from
+// one event to the next. It is not safe for concurrent use. The zero value
+// is ready to use.
+type Opener struct {
+	spans []sealedSpan
+	boxes []byte
+	v     valueOpener
+}
+
+// Open opens the sealed values of e, in place, with keys. It fails with an
+// error matching [ErrUnsealable] when a value cannot be opened by a key
+// that is in keys.
+func (o *Opener) Open(e *Event, keys map[uuid.UUID][]byte) error {
 	if !Sealed(e.Data) {
 		return nil
 	}
-	spans, err := findSpans(e.Data)
+	o.boxes = o.boxes[:0]
+	spans, err := findSpans(e.Data, o.spans[:0], &o.boxes)
 	if err != nil {
 		return fmt.Errorf("open event %s: %w", e.ID, err)
 	}
+	o.spans = spans
 	if len(spans) == 0 {
 		return nil
 	}
-	data, err := openSpans(e, spans, keys)
+	data, err := o.v.openSpans(e, spans, keys)
 	if err != nil {
 		return err
 	}

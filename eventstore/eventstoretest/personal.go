@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/google/uuid"
 )
 
 // testPersonalData: personal data is sealed in the log and opened by every
@@ -121,5 +124,124 @@ func testPersonalData(t *testing.T, b Backend) {
 	}
 	if left, _ := eraser.Subjects(ctx, st); len(left) != 1 {
 		t.Errorf("subjects after erasure = %+v, want the contact's only", left)
+	}
+}
+
+// testPersonalDataPages: ReadAll opens sealed values in pages of any size,
+// whose ends cut between events, between a stream's events and between
+// events with and without personal data, with an erased subject among
+// them: every event reads as ReadStream reads it (which finds its keys by
+// id), an erased subject's values are placeholders, and no one else's are.
+func testPersonalDataPages(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	eraser := s.(eventstore.Eraser)
+	ctx := context.Background()
+	person := func(k int) map[string]any {
+		return map[string]any{"id": fmt.Sprintf("p-%d", k), "name": fmt.Sprintf("Person %d", k), "address": fmt.Sprintf("%d Mill Lane", k)}
+	}
+	var streams []string
+	for i := range 12 {
+		st := stream()
+		streams = append(streams, st)
+		var batch []eventstore.NewEvent
+		for j := range i%3 + 1 {
+			if (i+j)%4 == 3 {
+				batch = append(batch, events(1)...) // no personal data
+				continue
+			}
+			// Two subjects with three values each, and two occupants.
+			batch = append(batch, newEvent("test.owner-recorded.v1", map[string]any{
+				"owner": person((i + j) % 5), "requester": person((i + j + 1) % 5),
+				"occupants": []any{map[string]any{"name": fmt.Sprintf("Occupant %d-%d", i, j)}, map[string]any{"name": "Lodger"}},
+			}))
+		}
+		mustAppend(t, s, st, eventstore.NoStream, batch)
+	}
+	if _, err := eraser.Erase(ctx, []string{"party:p-1", "party:p-3"}); err != nil {
+		t.Fatalf("Erase: %v", err)
+	}
+	want := map[string]string{} // event id: data as ReadStream reads it
+	for _, st := range streams {
+		es, err := s.ReadStream(ctx, st, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			want[e.ID.String()] = string(e.Data)
+		}
+	}
+	var all strings.Builder
+	for _, v := range want {
+		all.WriteString(v)
+	}
+	for _, gone := range []string{"p-1", "Person 1", "1 Mill Lane", "p-3", "Person 3"} {
+		if strings.Contains(all.String(), `"`+gone) {
+			t.Errorf("ReadStream shows %q after its erasure", gone)
+		}
+	}
+	for _, kept := range []string{"Person 0", "2 Mill Lane", "Person 4", "Occupant 0-0", "Lodger", eventstore.ErasedString} {
+		if !strings.Contains(all.String(), kept) {
+			t.Errorf("ReadStream lacks %q", kept)
+		}
+	}
+	for _, size := range []int{1, 2, 3, 7, 1000} {
+		n, after := 0, int64(0)
+		for {
+			page, err := s.ReadAll(ctx, after, size)
+			if err != nil {
+				t.Fatalf("pages of %d: ReadAll(%d): %v", size, after, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				if got := string(e.Data); got != want[e.ID.String()] {
+					t.Errorf("pages of %d: event at %d reads\n%s\nReadStream reads it\n%s", size, e.Position, got, want[e.ID.String()])
+				}
+			}
+			n += len(page)
+			after = page[len(page)-1].Position
+		}
+		if n != len(want) {
+			t.Errorf("pages of %d: ReadAll read %d events, want %d", size, n, len(want))
+		}
+	}
+}
+
+// testConcurrentReadAll: many readers at once, more than a backend has
+// connections, each reading the log with sealed data in pages of many
+// chunks, all finish (a page that held one connection while it waited for
+// another would wait for ever once every connection is so held), and read
+// what one reader alone reads.
+func testConcurrentReadAll(t *testing.T, b Backend) {
+	s := b.Open(t, clock())
+	const total, readers, page = 8000, 32, 8000
+	for range total / 500 {
+		batch := make([]eventstore.NewEvent, 500)
+		for i := range batch {
+			batch[i] = newEvent("test.owner-recorded.v1", map[string]any{"owner": map[string]any{"id": "p-" + uuid.NewString(), "name": "Ada Quorn"}})
+		}
+		mustAppend(t, s, stream(), eventstore.NoStream, batch)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	want, err := s.ReadAll(ctx, 0, page)
+	if err != nil || len(want) != total {
+		t.Fatalf("ReadAll = %d events, %v; want %d", len(want), err, total)
+	}
+	errs := make(chan error, readers)
+	for range readers {
+		go func() {
+			got, err := s.ReadAll(ctx, 0, page)
+			if err == nil && (len(got) != total || !bytes.Equal(got[total-1].Data, want[total-1].Data)) {
+				err = fmt.Errorf("read %d events, the last %s; want %d, the last %s", len(got), got[len(got)-1].Data, total, want[total-1].Data)
+			}
+			errs <- err
+		}()
+	}
+	for range readers {
+		if err := <-errs; err != nil {
+			t.Errorf("a reader of %d at once: %v", readers, err)
+		}
 	}
 }

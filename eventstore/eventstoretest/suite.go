@@ -50,6 +50,8 @@ func Run(t *testing.T, b Backend) {
 	t.Run("HeldTransactionHidesLaterCommits", func(t *testing.T) { testHeldTransaction(t, b) })
 	t.Run("Covers", func(t *testing.T) { testCovers(t, b) })
 	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, b) })
+	t.Run("PersonalDataPages", func(t *testing.T) { testPersonalDataPages(t, b) })
+	t.Run("ConcurrentReadAll", func(t *testing.T) { testConcurrentReadAll(t, b) })
 	t.Run("Gap", func(t *testing.T) { testGap(t, b) })
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -130,12 +131,19 @@ func (s *Store) Changed() <-chan struct{} { return s.signal.Wait() }
 
 // Migrate applies any pending migrations in one transaction under an
 // advisory lock, so nodes starting together migrate once. It is idempotent.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return migrate(ctx, s.pool, 0) }
+
+// migrate applies the pending migrations up to version upTo (0: all of
+// them); tests stop early to build a store at an earlier layout.
+func migrate(ctx context.Context, pool *pgxpool.Pool, upTo int) error {
 	ms, err := eventstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	if upTo > 0 {
+		ms = ms[:min(upTo, len(ms))]
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return err
 		}
@@ -288,7 +296,7 @@ func (s *Store) head(ctx context.Context, q querier, stream string, expected eve
 const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
 
 const insertOne = `INSERT INTO events (` + columns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING position`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 const insertMany = `INSERT INTO events (` + columns + `)
 SELECT e.id, $1, e.version, e.type, e.data, $2, e.effective_date, e.actor_org, e.actor_role, e.actor_token,
@@ -297,23 +305,27 @@ FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::date[], $8::t
     $11::uuid[], $12::uuid[], $13::text[], $14::integer[], $15::bytea[], $16::bytea[])
     WITH ORDINALITY AS e(id, version, type, data, effective_date, actor_org, actor_role, actor_token,
         correlation_id, causation_id, regime, schema_version, prev_hash, hash, n)
-ORDER BY e.n
-RETURNING position`
+ORDER BY e.n`
 
-// withKeys prefixes an insert of events with an insert of the data keys
-// that seal their personal data, so that keys and events commit in one
-// statement (a data-modifying WITH runs whether or not it is read). Its
-// parameters follow the insert's sixteen; created_at is the recording
-// time, parameter recordedAt.
+// withKeys makes an insert of events (without its RETURNING) also insert
+// the data keys that seal their personal data, each with the position of
+// its event as the insert returns it, so that keys and events commit in
+// one statement. Its parameters follow the insert's sixteen; created_at is
+// the recording time, parameter recordedAt.
 func withKeys(insert string, recordedAt int) string {
-	return `WITH keys AS (INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at)
-	SELECT k.key_id, k.subject, k.stream_id, k.event_id, k.fields, k.key, $` + fmt.Sprint(recordedAt) + `
+	return `WITH ev AS (` + insert + ` RETURNING position, event_id),
+keys AS (INSERT INTO personal_keys (key_id, subject, stream_id, event_id, position, fields, key, created_at)
+	SELECT k.key_id, k.subject, k.stream_id, k.event_id, ev.position, k.fields, k.key, $` + fmt.Sprint(recordedAt) + `
 	FROM unnest($17::uuid[], $18::text[], $19::text[], $20::uuid[], $21::text[], $22::bytea[])
-	    AS k(key_id, subject, stream_id, event_id, fields, key))
-` + insert
+	    AS k(key_id, subject, stream_id, event_id, fields, key)
+	JOIN ev ON ev.event_id = k.event_id)
+SELECT position FROM ev`
 }
 
 var (
+	insertOneReturning  = insertOne + ` RETURNING position`
+	insertManyReturning = insertMany + `
+RETURNING position`
 	insertOneWithKeys  = withKeys(insertOne, 6)
 	insertManyWithKeys = withKeys(insertMany, 2)
 )
@@ -349,7 +361,7 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 		args := []any{[16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
 			date(m.EffectiveDate), m.Actor.Org, m.Actor.Role, m.Actor.TokenID, [16]byte(m.CorrelationID), [16]byte(m.CausationID),
 			m.Regime, m.SchemaVersion, p.PrevHash, p.Hash}
-		sql := insertOne
+		sql := insertOneReturning
 		if keys != nil {
 			sql, args = insertOneWithKeys, append(args, keys...)
 		}
@@ -378,7 +390,7 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 	}
 	args := []any{ps[0].Stream, ps[0].RecordedAt, ids, versions, types, datas,
 		dates, orgs, roles, tokens, corr, caus, regimes, schemas, prevs, hashes}
-	sql := insertMany
+	sql := insertManyReturning
 	if keys != nil {
 		sql, args = insertManyWithKeys, append(args, keys...)
 	}
@@ -437,9 +449,19 @@ func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64
 	return events, nil
 }
 
+// readAllChunk is how many events of a ReadAll page are opened at a time,
+// each chunk with one query for its keys.
+const readAllChunk = 1000
+
 // ReadAll implements [eventstore.Store.ReadAll]: rows below the horizon of
 // the oldest running transaction, in (tx_id, position) order, after the row
 // at position after.
+//
+// The page's sealed values are opened while its rows are read
+// ([eventstore.ReadOpening]): each chunk of the page as it comes, with its
+// keys read on another connection (so the database serves the keys while
+// it still sends rows), never cached, so an erased key stops opening its
+// values at once.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		limit = 1000
@@ -447,16 +469,18 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 	// An uncorrelated subquery: computed once per statement (an InitPlan)
 	// and usable as an index bound, not re-evaluated on every row.
 	const horizon = `tx_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`
-	var (
-		events []eventstore.Event
-		err    error
-	)
-	if after <= 0 {
-		events, err = s.queryN(ctx, limit, selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, limit)
-	} else {
-		events, err = s.queryN(ctx, limit, selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
-			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, after, limit)
+	q, args := selectEvent+` WHERE `+horizon+` ORDER BY tx_id, position LIMIT $1`, []any{limit}
+	if after > 0 {
+		q, args = selectEvent+` WHERE (tx_id, position) > (SELECT tx_id, position FROM events WHERE position = $1)
+			AND `+horizon+` ORDER BY tx_id, position LIMIT $2`, []any{after, limit}
 	}
+	events, err := eventstore.ReadOpening(ctx, limit, readAllChunk,
+		func(ctx context.Context, next func() *eventstore.Event) error {
+			return scanInto(ctx, s.pool, next, q, args...)
+		},
+		func(ctx context.Context, chunk []eventstore.Event) error {
+			return safe(eventstore.OpenEvents(ctx, chunk, s.positionKeys(chunk)))
+		})
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
@@ -560,31 +584,46 @@ func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eve
 
 // scanN is queryN on x (the pool or a transaction) without opening
 // sealed values.
-func scanN(ctx context.Context, x interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, n int, q string, args ...any) ([]eventstore.Event, error) {
-	rows, err := x.Query(ctx, q, args...)
-	if err != nil {
-		return nil, safe(err)
-	}
-	defer rows.Close()
+func scanN(ctx context.Context, x queryer, n int, q string, args ...any) ([]eventstore.Event, error) {
 	out := make([]eventstore.Event, 0, min(n, 100_000))
-	var dec pageDecoder
-	for rows.Next() {
-		var e eventstore.Event
-		err := dec.decode(rows, &e)
-		if errors.Is(err, errBinaryOnly) {
-			err = scanEvent(rows, &e)
-		}
-		if err != nil {
-			return nil, safe(err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, safe(err)
+	err := scanInto(ctx, x, func() *eventstore.Event {
+		out = append(out, eventstore.Event{})
+		return &out[len(out)-1]
+	}, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// queryer is the pool or a transaction.
+type queryer interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}
+
+// scanInto runs q on x and decodes each event it selects into the slot
+// next returns, until next returns nil.
+func scanInto(ctx context.Context, x queryer, next func() *eventstore.Event, q string, args ...any) error {
+	rows, err := x.Query(ctx, q, args...)
+	if err != nil {
+		return safe(err)
+	}
+	defer rows.Close()
+	var dec pageDecoder
+	for rows.Next() {
+		e := next()
+		if e == nil {
+			return nil
+		}
+		err := dec.decode(rows, e)
+		if errors.Is(err, errBinaryOnly) {
+			err = scanEvent(rows, e)
+		}
+		if err != nil {
+			return safe(err)
+		}
+	}
+	return safe(rows.Err())
 }
 
 // streamKeys is the [eventstore.KeyLookup] of a ReadStreams page, whose
@@ -594,6 +633,63 @@ func (s *Store) streamKeys(page []eventstore.Event) eventstore.KeyLookup {
 	return func(ctx context.Context, _ []uuid.UUID) (map[uuid.UUID][]byte, error) {
 		return s.readKeys(ctx, `SELECT key_id, key FROM personal_keys WHERE stream_id BETWEEN $1 AND $2`,
 			page[0].Stream, page[len(page)-1].Stream)
+	}
+}
+
+// readAllKeysSQL selects the keys of the events at positions $1 to $2:
+// one range of personal_keys_position, which holds the keys
+// (TestReadAllKeysPlan).
+const readAllKeysSQL = `SELECT key_id, key FROM personal_keys WHERE position BETWEEN $1 AND $2`
+
+// readAllKeysAtSQL selects the keys of the events at the positions $1.
+const readAllKeysAtSQL = `SELECT key_id, key FROM personal_keys WHERE position = ANY($1)`
+
+// positionKeys is the [eventstore.KeyLookup] of a chunk of a ReadAll page:
+// every key of the chunk's events, never cached (like [Store.keys]). The
+// page is in (tx_id, position) order, which is position order but where
+// transactions overlapped, so the chunk's keys are read as one range of
+// personal_keys_position from its least position to its greatest, unless
+// the range is much wider than the chunk (a transaction that wrote long
+// after it began), when its positions are looked up one by one. The ids
+// still missing then are looked up by id: keys erased since, or written
+// without a position by a node of the version before migration 0004.
+func (s *Store) positionKeys(chunk []eventstore.Event) eventstore.KeyLookup {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		lo, hi := chunk[0].Position, chunk[0].Position
+		for _, e := range chunk[1:] {
+			lo, hi = min(lo, e.Position), max(hi, e.Position)
+		}
+		var (
+			keys map[uuid.UUID][]byte
+			err  error
+		)
+		if hi-lo < 2*int64(len(chunk))+1000 {
+			keys, err = s.readKeys(ctx, readAllKeysSQL, lo, hi)
+		} else {
+			positions := make([]int64, len(chunk))
+			for i, e := range chunk {
+				positions[i] = e.Position
+			}
+			keys, err = s.readKeys(ctx, readAllKeysAtSQL, positions)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var missing []uuid.UUID
+		for _, id := range ids {
+			if _, ok := keys[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			return keys, nil
+		}
+		more, err := s.keys(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(keys, more)
+		return keys, nil
 	}
 }
 

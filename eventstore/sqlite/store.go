@@ -90,12 +90,20 @@ func (s *Store) Changed() <-chan struct{} { return s.signal.Wait() }
 // for `acv migrate`. It is idempotent and runs under SQLite's write lock.
 func (s *Store) Migrate(ctx context.Context) error { return s.migrate(ctx) }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return migrate(ctx, s.write, s.now, 0) }
+
+// migrate applies the pending migrations up to version upTo (0: all of
+// them) through write, the write pool; tests stop early to build a store
+// at an earlier layout.
+func migrate(ctx context.Context, write *sql.DB, now func() time.Time, upTo int) error {
 	ms, err := eventstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
+	if upTo > 0 {
+		ms = ms[:min(upTo, len(ms))]
+	}
+	tx, err := write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: holds the write lock
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
@@ -113,7 +121,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, s.now().UTC().Format(time.RFC3339)); err != nil {
+			m.Version, m.Name, now().UTC().Format(time.RFC3339)); err != nil {
 			return fmt.Errorf("sqlite: record migration %s: %w", m.Name, err)
 		}
 	}
@@ -221,23 +229,24 @@ func (s *Store) append(ctx context.Context, q querier, stream string, expected e
 	return s.insertAll(ctx, q, stream, expected, prepared)
 }
 
-// insertKeys writes the data keys of ps with multi-row INSERTs (7
-// parameters a row, so 1000 rows stay under SQLite's limit).
-func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared) error {
+// insertKeys writes the data keys of ps, whose events are stored at
+// positions (in the same order), with multi-row INSERTs (8 parameters a
+// row, so 1000 rows stay under SQLite's limit).
+func insertKeys(ctx context.Context, q querier, ps []eventstore.Prepared, positions []int64) error {
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		rows := strings.Repeat(",(?,?,?,?,?,?,?)", len(args)/7)[1:]
-		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, fields, key, created_at) VALUES `+rows, args...)
+		rows := strings.Repeat(",(?,?,?,?,?,?,?,?)", len(args)/8)[1:]
+		_, err := q.ExecContext(ctx, `INSERT INTO personal_keys (key_id, subject, stream_id, event_id, position, fields, key, created_at) VALUES `+rows, args...)
 		args = args[:0]
 		return err
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		for _, k := range p.Keys {
-			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
-			if len(args) == 7*maxRowsPerInsert {
+			args = append(args, k.ID.String(), k.Subject, p.Stream, k.EventID.String(), positions[i], k.FieldsJSON(), k.Key, p.RecordedAt.UnixMicro())
+			if len(args) == 8*maxRowsPerInsert {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -257,12 +266,9 @@ func hasKeys(ps []eventstore.Prepared) bool {
 	return false
 }
 
-// insertAll writes the data keys of prepared and then its rows, through q
-// (a transaction when there are keys).
+// insertAll writes the rows of prepared and then their data keys, which
+// take the rows' positions, through q (a transaction when there are keys).
 func (s *Store) insertAll(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, prepared []eventstore.Prepared) ([]int64, error) {
-	if err := insertKeys(ctx, q, prepared); err != nil {
-		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
-	}
 	positions := make([]int64, 0, len(prepared))
 	for chunk := range slices.Chunk(prepared, maxRowsPerInsert) {
 		got, err := insert(ctx, q, chunk)
@@ -276,6 +282,9 @@ func (s *Store) insertAll(ctx context.Context, q querier, stream string, expecte
 			return nil, fmt.Errorf("append to %s: insert: %w", stream, err)
 		}
 		positions = append(positions, got...)
+	}
+	if err := insertKeys(ctx, q, prepared, positions); err != nil {
+		return nil, fmt.Errorf("append to %s: insert data keys: %w", stream, err)
 	}
 	return positions, nil
 }
@@ -354,8 +363,6 @@ func isUnique(err error, column string) bool {
 // columns are the stored fields of an event, in the order inserts take them.
 const columns = `event_id, stream_id, version, type, data, recorded_at, effective_date, actor_org, actor_role, actor_token, correlation_id, causation_id, regime, schema_version, prev_hash, hash`
 
-const selectEvent = `SELECT position, ` + columns + ` FROM events`
-
 func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
 	var out []eventstore.Event
 	for _, e := range events {
@@ -373,19 +380,6 @@ func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64
 	events, err := s.query(ctx, selectEvent+` WHERE stream_id = ? AND version >= ? ORDER BY version`, stream, fromVersion)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
-	}
-	return events, nil
-}
-
-// ReadAll implements [eventstore.Store.ReadAll]. On SQLite the global order
-// is position order, because there is one writer at a time.
-func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	events, err := s.queryN(ctx, limit, selectEvent+` WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
 	return events, nil
 }

@@ -82,7 +82,7 @@ func (ConsumerSchema) UnmarshalMessage(p wsql.UnmarshalMessageParams) (wsql.Row,
 // keyList is the SQL of the data keys of the event in the row "page", as
 // [eventstore.ParseKeyList] reads them: the empty string when it has none.
 const keyList = `COALESCE((SELECT group_concat(k.key_id || ':' || hex(k.key), ',')
-	FROM personal_keys k WHERE k.event_id = page.event_id), '')`
+	FROM personal_keys k WHERE k.position = page.position), '')`
 
 // SubscribeIsolationLevel implements wsql.SchemaAdapter: SQLite's
 // transactions are serialisable already.
