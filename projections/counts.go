@@ -473,9 +473,10 @@ func (s countSums) add(contribs [][]contribution) {
 // fillCounts fills a rebuild's fresh rm_counts with sums, the totals of
 // every asset's contributions, in one transaction, and empties sums. The
 // day buckets are the sums themselves, one row each; the month and year
-// buckets, far fewer, are added up on the way. Rows go in key order, a
-// batch at a time, so that what it holds beside sums is a sorted copy of
-// their keys, not every row's values at once (at 10^7 events the sums
+// buckets, far fewer, are added up from the sorted days. Rows go in key
+// order, a batch at a time (by COPY on PostgreSQL), so that what it holds
+// beside sums is one sorted slice of small structs sharing the sums'
+// strings, not every row's column values at once (at 10^7 events the sums
 // hold millions of entries).
 func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error {
 	// A row's bucket is its kind (D, M or Y) and its period, a prefix of
