@@ -40,14 +40,10 @@ func TestOpenEventsInParts(t *testing.T) {
 		}
 		want[i] = e
 	}
-	calls := 0
-	lookup := keysOf(ps...)
-	err := OpenEvents(context.Background(), events, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
-		calls++
-		return lookup(ctx, ids)
-	})
-	if err != nil || calls != 1 {
-		t.Fatalf("OpenEvents = %v with %d lookups, want one", err, calls)
+	lookup, calls := counted(keysOf(ps...))
+	err := OpenEvents(context.Background(), events, lookup)
+	if err != nil || *calls != 1 {
+		t.Fatalf("OpenEvents = %v with %d lookups, want one", err, *calls)
 	}
 	for i := range events {
 		if !bytes.Equal(events[i].Data, want[i].Data) {

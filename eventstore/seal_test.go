@@ -197,14 +197,10 @@ func TestOpenLooksUpKeysOncePerPage(t *testing.T) {
 		events = append(events, stored(p)...)
 	}
 	events = append(events, Event{ID: uuid.New(), Data: []byte(`{"a":1}`)})
-	calls := 0
-	lookup := keysOf(ps...)
-	err := OpenEvents(context.Background(), events, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
-		calls++
-		return lookup(ctx, ids)
-	})
-	if err != nil || calls != 1 {
-		t.Errorf("OpenEvents = %v with %d lookups, want one", err, calls)
+	lookup, calls := counted(keysOf(ps...))
+	err := OpenEvents(context.Background(), events, lookup)
+	if err != nil || *calls != 1 {
+		t.Errorf("OpenEvents = %v with %d lookups, want one", err, *calls)
 	}
 }
 
@@ -282,4 +278,13 @@ func TestOpenSplicesAsPostgreSQLPrints(t *testing.T) {
 		!strings.Contains(fmt.Sprint(got["text"]), `"$sealed"`) {
 		t.Errorf("opened %s", events[0].Data)
 	}
+}
+
+// counted wraps lookup to count its calls.
+func counted(lookup KeyLookup) (KeyLookup, *int) {
+	calls := new(int)
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {
+		*calls++
+		return lookup(ctx, ids)
+	}, calls
 }
