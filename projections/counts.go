@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -473,58 +474,24 @@ func (s countSums) add(contribs [][]contribution) {
 // fillCounts fills a rebuild's fresh rm_counts with sums, the totals of
 // every asset's contributions, in one transaction, and empties sums. The
 // day buckets are the sums themselves, one row each; the month and year
-// buckets, far fewer, are added up from the sorted days. Rows go in key
-// order, a batch at a time (by COPY on PostgreSQL), so that what it holds
-// beside sums is one sorted slice of small structs sharing the sums'
-// strings, not every row's column values at once (at 10^7 events the sums
-// hold millions of entries).
+// buckets, far fewer, are added up from the days. Rows go in key order, a
+// batch at a time (by COPY on PostgreSQL), so that what it holds beside
+// sums is one sorted slice of numbers (see [sortedCounts]), not every row's
+// column values at once (at 10^7 events the sums hold millions of
+// entries).
 func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error {
-	// A row's bucket is its kind (D, M or Y) and its period, a prefix of
-	// the day (no string is built until the row is written); rows sort by
-	// kind, period, council and metric, which is the bucket's order.
-	type row struct {
-		kind            byte
-		period          string
-		council, metric string
-		n               int64
-	}
-	order := func(a, b row) int {
-		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.period, b.period),
-			strings.Compare(a.council, b.council), strings.Compare(a.metric, b.metric))
-	}
-	rows := make([]row, 0, len(sums))
-	for c, n := range sums {
-		if n == 0 {
-			continue
-		}
-		day := c.day
-		if len(day) != len("2006-01-02") {
-			day = earliestBucketDay
-		}
-		rows = append(rows, row{'D', day, c.council, c.metric, n})
+	rows, names, err := sortedCounts(sums)
+	if err != nil {
+		return fmt.Errorf("fill counts: %w", err)
 	}
 	clear(sums)
-	slices.SortFunc(rows, order)
-	days := len(rows)
-	coarse := map[row]int64{}
-	for _, r := range rows {
-		coarse[row{kind: 'M', period: r.period[:7], council: r.council, metric: r.metric}] += r.n
-		coarse[row{kind: 'Y', period: r.period[:4], council: r.council, metric: r.metric}] += r.n
-	}
-	for r, n := range coarse {
-		if n != 0 {
-			r.n = n
-			rows = append(rows, r)
-		}
-	}
-	slices.SortFunc(rows[days:], order) // M... and Y... sort after every D...
 	load := func(write func(*batch) error) error {
 		for chunk := range slices.Chunk(rows, countsBatch) {
 			b := newBatch(countsTable(), len(chunk))
 			for _, r := range chunk {
-				b.str(string(r.kind) + r.period)
-				b.str(r.council)
-				b.str(r.metric)
+				b.str(names.bucket(r.key))
+				b.str(names.councils[r.key>>metricBits&(1<<councilBits-1)])
+				b.str(names.metrics[r.key&(1<<metricBits-1)])
 				b.num(r.n)
 				b.end()
 			}
@@ -554,3 +521,124 @@ func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error
 
 // countsBatch is how many rows of rm_counts fillCounts gathers at a time.
 const countsBatch = 50_000
+
+// A row of rm_counts as one number, whose order is the table's key order
+// (bucket, council, metric): from the top, the bucket's kind (D, M, Y in
+// that order, as the letters sort), its period as the decimal number
+// YYYYMMDD, YYYYMM or YYYY (0 for the earliest day, which sorts first as
+// "0000-00-00" does), then the council's and the metric's rank among the
+// sums' names in byte order.
+const (
+	metricBits  = 12
+	councilBits = 20
+	periodShift = metricBits + councilBits
+	periodBits  = 27 // 99991231 < 1<<27
+	kindShift   = periodShift + periodBits
+)
+
+// countRow is one row of rm_counts: its key as above, and its n.
+type countRow struct {
+	key uint64
+	n   int64
+}
+
+// countNames turns countRow keys back into the rows' strings.
+type countNames struct {
+	councils, metrics []string
+	buckets           map[uint64]string // by kind and period: one string for all their rows
+}
+
+// sortedCounts returns the rows of rm_counts that sums make, in key order:
+// the days with a non-zero sum, then the months and years they add up
+// to, where not zero. Sorting numbers instead of the rows' strings made
+// this a few times faster (docs/performance.md).
+func sortedCounts(sums countSums) ([]countRow, countNames, error) {
+	names := countNames{buckets: map[uint64]string{}}
+	councils, metrics := map[string]uint64{}, map[string]uint64{}
+	for c := range sums {
+		councils[c.council], metrics[c.metric] = 0, 0
+	}
+	if len(councils) >= 1<<councilBits || len(metrics) >= 1<<metricBits {
+		return nil, names, fmt.Errorf("%d councils and %d metrics: too many to number", len(councils), len(metrics))
+	}
+	names.councils, names.metrics = rank(councils), rank(metrics)
+	rows := make([]countRow, 0, len(sums))
+	for c, n := range sums {
+		if n == 0 {
+			continue
+		}
+		period, err := bucketDay(c.day)
+		if err != nil {
+			return nil, names, err
+		}
+		rows = append(rows, countRow{period<<periodShift | councils[c.council]<<metricBits | metrics[c.metric], n})
+	}
+	byKey := func(a, b countRow) int { return cmp.Compare(a.key, b.key) }
+	slices.SortFunc(rows, byKey)
+	days := len(rows)
+	coarse := map[uint64]int64{}
+	for _, r := range rows {
+		period, rest := r.key>>periodShift, r.key&(1<<periodShift-1)
+		coarse[1<<kindShift|period/100<<periodShift|rest] += r.n   // the month
+		coarse[2<<kindShift|period/10000<<periodShift|rest] += r.n // the year
+	}
+	for key, n := range coarse {
+		if n != 0 {
+			rows = append(rows, countRow{key, n})
+		}
+	}
+	slices.SortFunc(rows[days:], byKey) // M... and Y... sort after every D...
+	return rows, names, nil
+}
+
+// rank numbers the keys of m in byte order and returns them in that order.
+func rank(m map[string]uint64) []string {
+	keys := slices.Sorted(maps.Keys(m))
+	for i, k := range keys {
+		m[k] = uint64(i)
+	}
+	return keys
+}
+
+// dayNumber is day (YYYY-MM-DD) as the number YYYYMMDD; anything else of
+// another length is the earliest day, 0.
+func bucketDay(day string) (uint64, error) {
+	if len(day) != len("2006-01-02") {
+		return 0, nil
+	}
+	n := uint64(0)
+	for i := 0; i < len(day); i++ {
+		if i == 4 || i == 7 {
+			if day[i] != '-' {
+				return 0, fmt.Errorf("count on %q: not a day", day)
+			}
+			continue
+		}
+		if day[i] < '0' || day[i] > '9' {
+			return 0, fmt.Errorf("count on %q: not a day", day)
+		}
+		n = n*10 + uint64(day[i]-'0')
+	}
+	return n, nil
+}
+
+// bucket returns the bucket of the row with key: D2019-06-30, M2019-06
+// or Y2019.
+func (n countNames) bucket(key uint64) string {
+	kp := key >> periodShift
+	if b, ok := n.buckets[kp]; ok {
+		return b
+	}
+	period := kp & (1<<periodBits - 1)
+	var b []byte
+	switch kp >> periodBits {
+	case 0:
+		b = fmt.Appendf(nil, "D%04d-%02d-%02d", period/10000, period/100%100, period%100)
+	case 1:
+		b = fmt.Appendf(nil, "M%04d-%02d", period/100, period%100)
+	default:
+		b = fmt.Appendf(nil, "Y%04d", period)
+	}
+	n.buckets[kp] = string(b)
+	return string(b)
+}

@@ -1,8 +1,11 @@
 package projections
 
 import (
+	stdcmp "cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -230,4 +233,65 @@ func TestWriteCountsFollowTheRows(t *testing.T) {
 			t.Error("rm_counts is empty")
 		}
 	})
+}
+
+// TestSortedCountsAreTheBuckets: the rows a rebuild writes into rm_counts
+// are, in the table's key order (bucket, council, metric, as strings
+// sort), one day bucket per non-zero sum and the non-zero month and year
+// sums of the days; the earliest day's buckets are 0000-00-00, 0000-00
+// and 0000, before every other.
+func TestSortedCountsAreTheBuckets(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	councils := []string{"E06000034", "E07000001", "E09000033", "W06000001", "a", "Z"}
+	metrics := []string{metricAssets, metricNominations, metricList + "full", metricPending, metricOverdue, metricFull, metricInterim}
+	days := []string{earliestDay, "2012-09-21", "2012-09-30", "2012-10-01", "2019-06-30", "2019-12-31", "2020-01-01", "2026-02-28"}
+	sums := countSums{}
+	for range 2000 {
+		c := contribution{council: councils[r.IntN(len(councils))], metric: metrics[r.IntN(len(metrics))], day: days[r.IntN(len(days))]}
+		sums[c] += int64(r.IntN(5) - 2) // zeros too, and sums that cancel
+	}
+	type row struct {
+		bucket, council, metric string
+		n                       int64
+	}
+	want := map[[3]string]int64{}
+	for c, n := range sums {
+		day := c.day
+		if day == earliestDay {
+			day = earliestBucketDay
+		}
+		if n != 0 {
+			want[[3]string{"D" + day, c.council, c.metric}] += n
+		}
+		want[[3]string{"M" + day[:7], c.council, c.metric}] += n
+		want[[3]string{"Y" + day[:4], c.council, c.metric}] += n
+	}
+	var wantRows []row
+	for k, n := range want {
+		if n != 0 {
+			wantRows = append(wantRows, row{k[0], k[1], k[2], n})
+		}
+	}
+	slices.SortFunc(wantRows, func(a, b row) int {
+		return stdcmp.Or(strings.Compare(a.bucket, b.bucket), strings.Compare(a.council, b.council), strings.Compare(a.metric, b.metric))
+	})
+
+	rows, names, err := sortedCounts(sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []row
+	for _, r := range rows {
+		got = append(got, row{names.bucket(r.key), names.councils[r.key>>metricBits&(1<<councilBits-1)], names.metrics[r.key&(1<<metricBits-1)], r.n})
+	}
+	if diff := cmp.Diff(wantRows, got, cmp.AllowUnexported(row{})); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if len(got) < 100 || got[0].bucket != "D0000-00-00" {
+		t.Fatalf("%d rows, first %v: the test's sums are not what it means to test", len(got), got[0])
+	}
+
+	if _, _, err := sortedCounts(countSums{{council: "c", metric: "m", day: "2019-0x-01"}: 1}); err == nil {
+		t.Error("a day that is not YYYY-MM-DD was counted")
+	}
 }

@@ -97,13 +97,16 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 
 // finishFresh writes the statistics' sums into the fresh set and builds
 // its secondary indexes. SQLite has one writer, so one after the other.
-// On PostgreSQL the sums and each index are built on connections of their
-// own, two at a time (an index build is mostly the server's CPU, and the
-// statement that builds one index does not wait for another on the same
-// table), each with more memory for its sort than a session's default;
-// and each table's statistics are gathered as soon as its last index is
-// built (ANALYZE needs the index on point(lon, lat) for its expression's
-// statistics), on the connection that built it.
+// On PostgreSQL each index is built on a connection of its own, two at a
+// time (an index build is mostly the server's CPU, and the statement that
+// builds one index does not wait for another on the same table), each
+// with more memory for its sort than a session's default; the sums are
+// sorted and copied in from the start, beside those two (sorting them is
+// Go's CPU; queued behind the other tables' twelve indexes they were the
+// phase's long pole), then get their index. Each table's statistics are
+// gathered as soon as its last index is built (ANALYZE needs the index on
+// point(lon, lat) for its expression's statistics), on the connection
+// that built it.
 //
 // The statistics matter: without them, until autovacuum comes round,
 // PostgreSQL's planner guesses, and at 10^5 events it read a council's
@@ -140,21 +143,22 @@ func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) erro
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
+	g.SetLimit(3) // the sums, and two index builds
+	counts := countsTable()
+	g.Go(func() error { // its indexes once it is filled
+		if err := fillCounts(gctx, db, suffix, sums); err != nil {
+			return err
+		}
+		for _, stmt := range counts.createSQL(db.Dialect, suffix)[1:] {
+			if err := build(gctx, stmt); err != nil {
+				return err
+			}
+		}
+		return analyze(gctx, counts.name)
+	})
 	for _, t := range schema() {
 		indexes := t.createSQL(db.Dialect, suffix)[1:]
-		if t.name == tableCounts {
-			g.Go(func() error { // its indexes once it is filled
-				if err := fillCounts(gctx, db, suffix, sums); err != nil {
-					return err
-				}
-				for _, stmt := range indexes {
-					if err := build(gctx, stmt); err != nil {
-						return err
-					}
-				}
-				return analyze(gctx, t.name)
-			})
+		if t.name == counts.name {
 			continue
 		}
 		if len(indexes) == 0 {
