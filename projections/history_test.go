@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,7 +14,9 @@ import (
 // TestHistoryReaderJoinsPages: whatever the page size, a rebuild's reader
 // yields every asset's whole history once, oldest first, in asset id
 // order, with histories that run over a page's end joined up, and notes
-// the organisations among the other streams.
+// the organisations among the other streams; split between readers of
+// ranges of stream ids, every history comes once, from the reader of its
+// range.
 func TestHistoryReaderJoinsPages(t *testing.T) {
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{})
@@ -51,30 +54,50 @@ func TestHistoryReaderJoinsPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, batch := range []int{1, 2, 3, 7, 100, 10_000} {
-		r := &historyReader{store: s, upTo: upTo, batch: batch, progress: func(int64, int64) {}, orgs: map[string]bool{}}
-		var ids []string
-		for {
-			id, h, ok := r.next(ctx)
-			if !ok {
-				break
+		for _, n := range []int{1, 2, 3, 16} {
+			var read int64
+			readers := rangeReaders(s, upTo, n, func(done, total int64) { read = done })
+			var ids []string
+			noted := map[string]bool{}
+			for i, r := range readers {
+				r.batch = batch
+				var mine []string
+				for {
+					id, h, ok := r.next(ctx)
+					if !ok {
+						break
+					}
+					got := make([]int64, len(h))
+					for i, e := range h {
+						got[i] = e.Position
+					}
+					if !slices.Equal(got, want[id]) {
+						t.Fatalf("pages of %d, %d readers: asset %s's history is at positions %v, want %v", batch, n, id, got, want[id])
+					}
+					mine = append(mine, id)
+				}
+				if r.err != nil {
+					t.Fatalf("pages of %d, %d readers: %v", batch, n, r.err)
+				}
+				if !slices.IsSorted(mine) {
+					t.Fatalf("pages of %d, reader %d of %d: histories not in id order", batch, i, n)
+				}
+				if len(mine) > 0 && ((i > 0 && "asset-"+mine[0] < streamSplit(i, n)) || (i < n-1 && "asset-"+mine[len(mine)-1] >= streamSplit(i+1, n))) {
+					t.Fatalf("pages of %d, reader %d of %d: assets %s to %s, outside its range", batch, i, n, mine[0], mine[len(mine)-1])
+				}
+				ids = append(ids, mine...)
+				maps.Copy(noted, r.orgs)
 			}
-			got := make([]int64, len(h))
-			for i, e := range h {
-				got[i] = e.Position
+			slices.Sort(ids)
+			if len(ids) != len(want) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+				t.Fatalf("pages of %d, %d readers: %d histories, want each of %d once", batch, n, len(ids), len(want))
 			}
-			if !slices.Equal(got, want[id]) {
-				t.Fatalf("pages of %d: asset %s's history is at positions %v, want %v", batch, id, got, want[id])
+			if !maps.Equal(noted, orgs) {
+				t.Errorf("pages of %d, %d readers: noted %d organisations, want %d", batch, n, len(noted), len(orgs))
 			}
-			ids = append(ids, id)
-		}
-		if r.err != nil {
-			t.Fatalf("pages of %d: %v", batch, r.err)
-		}
-		if len(ids) != len(want) || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
-			t.Fatalf("pages of %d: %d histories (sorted %v), want each of %d once, in id order", batch, len(ids), slices.IsSorted(ids), len(want))
-		}
-		if len(r.orgs) != len(orgs) {
-			t.Errorf("pages of %d: noted %d organisations, want %d", batch, len(r.orgs), len(orgs))
+			if read < int64(len(want)) {
+				t.Errorf("pages of %d, %d readers: progress reached %d events", batch, n, read)
+			}
 		}
 	}
 }

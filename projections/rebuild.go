@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -39,8 +40,10 @@ const (
 // It streams, in three stages that overlap: the log is read up to the
 // horizon stream by stream ([eventstore.Store.ReadStreams]), so each
 // asset's whole history comes in one piece, in asset id order, with no
-// sort; chunks of assets are decoded and derived on every core; and each
-// chunk is written while the next is derived. Memory stays bounded
+// sort, by a few readers at once, each over a range of stream ids (one
+// reader was the stage the others waited for); chunks of assets are
+// decoded and derived on every core; and each chunk is written while the
+// next is derived. Memory stays bounded
 // (a few chunks of events and rows) whatever the log's size.
 func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
 	if progress == nil {
@@ -59,16 +62,14 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 
-	// Write in asset id order: every table is keyed by asset id first, so
-	// the B-trees grow at their right edge instead of at random pages.
-	histories := &historyReader{
-		store: store, upTo: end, batch: rebuildBatch,
-		progress: progress, orgs: map[string]bool{},
-	}
+	// Each reader writes in asset id order within its range: every table
+	// is keyed by asset id first, so the B-trees grow at a right edge
+	// (one a reader) instead of at random pages.
+	readers := rangeReaders(store, end, rebuildReaders(), progress)
 	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true, sums: countSums{}}
 	dctx, stop := context.WithCancel(ctx) // stops the reading and deriving goroutines if a write fails
 	defer stop()
-	for chunk := range deriveChunks(dctx, histories, regimes) {
+	for chunk := range deriveChunks(dctx, pullChunks(dctx, readers), regimes) {
 		if chunk.err != nil {
 			return 0, fmt.Errorf("rebuild: %w", chunk.err)
 		}
@@ -85,8 +86,12 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := finishFresh(ctx, db, suffix, w.sums); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	// The reader is done: the chunks' channel closed after its last read.
-	if err := refreshOrganisations(ctx, store, db, histories.orgs); err != nil {
+	// The readers are done: the chunks' channel closed after their last read.
+	orgs := map[string]bool{}
+	for _, r := range readers {
+		maps.Copy(orgs, r.orgs)
+	}
+	if err := refreshOrganisations(ctx, store, db, orgs); err != nil {
 		return 0, err
 	}
 	if err := swap(ctx, db, suffix, end); err != nil {
@@ -303,15 +308,14 @@ type derived struct {
 	err    error
 }
 
-// deriveChunks pulls the assets' histories in order, rebuildAssets at a
-// time, and decodes and derives each chunk on every CPU while the caller
+// deriveChunks takes the assets' histories, rebuildAssets at a time, as
+// chunks come, and decodes and derives each chunk on every CPU while the caller
 // writes the previous one: deriving is Go work and writing is mostly the
 // database's, so the two overlap. The channel closes when every chunk is
 // sent, after a chunk with an error, or when ctx ends.
-func deriveChunks(ctx context.Context, histories *historyReader, regimes domain.Regimes) <-chan derived {
+func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regimes) <-chan derived {
 	out := make(chan derived, 1)
 	workers := max(1, runtime.GOMAXPROCS(0))
-	chunks := pullChunks(ctx, histories)
 	go func() {
 		defer close(out)
 		for c := range chunks {
@@ -362,55 +366,105 @@ type chunk struct {
 	err       error
 }
 
-// pullChunks reads the histories, rebuildAssets at a time, in a goroutine
-// of its own: merging the sorted runs overlaps with deriving the chunk
-// before. The channel closes at the end, after an error, or when ctx ends.
-func pullChunks(ctx context.Context, histories *historyReader) <-chan chunk {
-	out := make(chan chunk, 1)
-	go func() {
-		defer close(out)
-		for {
-			var c chunk
-			for len(c.ids) < rebuildAssets {
-				id, h, ok := histories.next(ctx)
-				if !ok {
-					break
+// pullChunks reads the histories of every reader, rebuildAssets at a
+// time, each reader in a goroutine of its own, while the chunks before
+// are derived. A reader's chunks come in its order; the readers' are
+// interleaved. The channel closes when every reader is at its end, or
+// after a chunk with an error; the readers stop when ctx ends.
+func pullChunks(ctx context.Context, readers []*historyReader) <-chan chunk {
+	out := make(chan chunk, len(readers))
+	var wg sync.WaitGroup
+	for _, histories := range readers {
+		wg.Go(func() {
+			for {
+				var c chunk
+				for len(c.ids) < rebuildAssets {
+					id, h, ok := histories.next(ctx)
+					if !ok {
+						break
+					}
+					c.ids, c.histories = append(c.ids, id), append(c.histories, h)
 				}
-				c.ids, c.histories = append(c.ids, id), append(c.histories, h)
+				c.err = histories.err
+				if c.err == nil && len(c.ids) == 0 {
+					return
+				}
+				select {
+				case out <- c:
+				case <-ctx.Done():
+					return
+				}
+				if c.err != nil {
+					return
+				}
 			}
-			c.err = histories.err
-			if c.err == nil && len(c.ids) == 0 {
-				return
-			}
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				return
-			}
-			if c.err != nil {
-				return
-			}
-		}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(out)
 	}()
 	return out
 }
 
+// rebuildReaders is how many readers read the log at once: one a core,
+// at least two (a reader waits on the database for much of its time),
+// at most eight.
+func rebuildReaders() int { return min(max(2, runtime.GOMAXPROCS(0)), 8) }
+
+// rangeReaders returns n readers of the log up to upTo that between them
+// read every stream once: the stream ids are split at the hexadecimal
+// digits that follow "asset-" (asset ids are UUIDs), into ranges of about
+// as many assets each. They report their progress together.
+func rangeReaders(store eventstore.Store, upTo int64, n int, progress Progress) []*historyReader {
+	var (
+		mu   sync.Mutex
+		read int64
+	)
+	report := func(more int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		read += more
+		progress(read, max(upTo, read)) // positions can skip: upTo bounds the count
+	}
+	readers := make([]*historyReader, n)
+	for i := range readers {
+		r := &historyReader{store: store, upTo: upTo, batch: rebuildBatch, progress: report, orgs: map[string]bool{}}
+		if i > 0 {
+			r.after = eventstore.StreamCursor{Stream: streamSplit(i, n)}
+		}
+		if i < n-1 {
+			r.until = streamSplit(i+1, n)
+		}
+		readers[i] = r
+	}
+	return readers
+}
+
+// streamSplit is where the i-th of n ranges of stream ids starts:
+// "asset-" and the i/n-th of the hexadecimal digits.
+func streamSplit(i, n int) string {
+	return "asset-" + strconv.FormatInt(int64(i*16/n), 16)
+}
+
 // historyReader yields one asset's events at a time, in asset id order,
-// read from the log up to upTo in pages of batch events. A history that
-// runs on into the next page is joined up. Streams that are not assets'
-// are skipped; the organisations among them are noted in orgs. It is used
-// by one goroutine; err holds what stopped it early.
+// read from the log up to upTo in pages of batch events, from the streams
+// after the cursor after and before the stream id until ("" for no end).
+// A history that runs on into the next page is joined up. Streams that
+// are not assets' are skipped; the organisations among them are noted in
+// orgs. It is used by one goroutine; err holds what stopped it early.
+// progress is given the number of events of each page read.
 type historyReader struct {
 	store    eventstore.Store
 	upTo     int64
 	batch    int
-	progress Progress
+	progress func(read int64)
 	orgs     map[string]bool
+	until    string
 
 	after eventstore.StreamCursor
 	page  []eventstore.Event // read and not yet yielded
-	ended bool               // an empty page was read
-	read  int64
+	ended bool               // an empty page was read, or a stream at or after until
 	err   error
 }
 
@@ -422,6 +476,10 @@ func (r *historyReader) next(ctx context.Context) (string, []eventstore.Event, b
 			return "", nil, false
 		}
 		stream := r.page[0].Stream
+		if r.until != "" && stream >= r.until {
+			r.page, r.ended = nil, true
+			return "", nil, false
+		}
 		h := r.take(stream)
 		for len(r.page) == 0 && r.fill(ctx) { // the stream may go on in the next page
 			h = append(h, r.take(stream)...) // h's capacity is its length: a copy
@@ -454,6 +512,10 @@ func (r *historyReader) fill(ctx context.Context) bool {
 	if r.ended || r.err != nil {
 		return false
 	}
+	if r.until != "" && r.after.Stream >= r.until {
+		r.ended = true // the page before ran past the range
+		return false
+	}
 	page, err := r.store.ReadStreams(ctx, r.upTo, r.after, r.batch)
 	if err != nil {
 		r.err = fmt.Errorf("read the log up to %d: %w", r.upTo, err)
@@ -465,7 +527,6 @@ func (r *historyReader) fill(ctx context.Context) bool {
 	}
 	r.after = eventstore.CursorAfter(r.after, page)
 	r.page = page
-	r.read += int64(len(page))
-	r.progress(r.read, max(r.upTo, r.read)) // positions can skip: upTo bounds the count
+	r.progress(int64(len(page)))
 	return true
 }
