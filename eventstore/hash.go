@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/google/uuid"
 )
 
@@ -142,7 +143,8 @@ func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ stri
 	binary.BigEndian.PutUint64(n[:], uint64(recordedAt.UTC().UnixMicro()))
 	field(n[:])
 	field(data)
-	field([]byte(m.EffectiveDate.String()))
+	var date [10]byte
+	field(appendDate(date[:0], m.EffectiveDate))
 	field([]byte(m.Actor.Org))
 	field([]byte(m.Actor.Role))
 	field([]byte(m.Actor.TokenID))
@@ -152,6 +154,17 @@ func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ stri
 	binary.BigEndian.PutUint64(n[:], uint64(int64(m.SchemaVersion)))
 	field(n[:])
 	return h.Sum(nil)
+}
+
+// appendDate appends d as [domain.Date.String] writes it (YYYY-MM-DD), the
+// form the chain hash covers, without fmt's cost on every append.
+func appendDate(b []byte, d domain.Date) []byte {
+	y, m, day := d.Year(), int(d.Month()), d.Day()
+	if y < 0 || y > 9999 || m < 0 || m > 99 || day < 0 || day > 99 {
+		return append(b, d.String()...)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
 }
 
 // Prepared is an event ready to be written: validated, canonical, hashed.
@@ -189,7 +202,10 @@ func PrepareWithRandom(random io.Reader, stream string, prevVersion int64, prevH
 	}
 	recordedAt = recordedAt.UTC().Truncate(time.Microsecond)
 	out := make([]Prepared, len(events))
-	seen := make(map[uuid.UUID]bool, len(events))
+	var seen map[uuid.UUID]bool // a single event cannot repeat itself: no map
+	if len(events) > 1 {
+		seen = make(map[uuid.UUID]bool, len(events))
+	}
 	for i, e := range events {
 		if e.ID == uuid.Nil {
 			return nil, fmt.Errorf("%w: event %d of %s has no id", ErrInvalidEvent, i, stream)
@@ -197,7 +213,9 @@ func PrepareWithRandom(random io.Reader, stream string, prevVersion int64, prevH
 		if seen[e.ID] {
 			return nil, fmt.Errorf("%w: event id %s appears twice", ErrInvalidEvent, e.ID)
 		}
-		seen[e.ID] = true
+		if seen != nil {
+			seen[e.ID] = true
+		}
 		if e.Type == "" {
 			return nil, fmt.Errorf("%w: event %s has no type", ErrInvalidEvent, e.ID)
 		}
@@ -235,6 +253,7 @@ func sealedCanonical(random io.Reader, id uuid.UUID, raw []byte) ([]byte, []Data
 		return nil, nil, fmt.Errorf("seal event %s: %w", id, err)
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(raw)) // the canonical form is about as long: one allocation, not a few
 	if err := writeCanonical(&buf, v); err != nil {
 		return nil, nil, fmt.Errorf("%w: event %s: %v", ErrInvalidEvent, id, err)
 	}

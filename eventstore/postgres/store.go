@@ -356,6 +356,12 @@ func insert(ctx context.Context, q querier, ps []eventstore.Prepared) ([]int64, 
 	keys := keyArgs(ps)
 	if len(ps) == 1 {
 		p, m := ps[0], ps[0].Metadata
+		if pool, ok := q.(*pgxpool.Pool); ok && keys == nil {
+			pos, err := insertOneBinary(ctx, pool, p)
+			if !errors.Is(err, errNotDescribed) {
+				return []int64{pos}, err
+			}
+		}
 		var pos int64
 		// UUIDs go as [16]byte: pgx's binary path, not uuid.UUID's text Valuer.
 		args := []any{[16]byte(p.ID), p.Stream, p.Version, p.Type, string(p.Data), p.RecordedAt,
