@@ -1,15 +1,11 @@
 package projections
 
 import (
-	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
-	"github.com/acv-registry/acv/eventstore/sqlite"
-	"github.com/acv-registry/acv/internal/generate"
 )
 
 // TestDecodeAgreesWithEncodingJSON: Decode's faster JSON decoder turns
@@ -17,33 +13,13 @@ import (
 // edge cases, into exactly the values encoding/json gives
 // (domain.UnmarshalEvent), and refuses what encoding/json refuses.
 func TestDecodeAgreesWithEncodingJSON(t *testing.T) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := generate.Run(ctx, s, generate.Options{Seed: 3, Scale: 0.02}); err != nil {
-		t.Fatal(err)
-	}
 	types := map[string]int{}
-	for after := int64(0); ; {
-		page, err := s.ReadAll(ctx, after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			if _, ok := AssetID(e.Stream); !ok {
-				continue
-			}
+	eachEvent(t, generatedStore(t, 3, 0.02), func(e eventstore.Event) {
+		if _, ok := AssetID(e.Stream); ok {
 			types[e.Type]++
 			agree(t, e.Type, e.Data)
 		}
-		after = page[len(page)-1].Position
-	}
+	})
 	if len(types) < 15 {
 		t.Fatalf("the generated history has %d event types: too few to test (%v)", len(types), types)
 	}

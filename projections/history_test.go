@@ -7,9 +7,44 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/generate"
 )
+
+// generatedStore returns a SQLite store, closed when the test ends, that
+// holds the history internal/generate writes with seed and scale.
+func generatedStore(t *testing.T, seed uint64, scale float64) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := generate.Run(ctx, s, generate.Options{Seed: seed, Scale: scale}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// eachEvent calls f with every event of the log, in its order.
+func eachEvent(t *testing.T, s eventstore.Store, f func(eventstore.Event)) {
+	t.Helper()
+	for after := int64(0); ; {
+		page, err := s.ReadAll(context.Background(), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return
+		}
+		for _, e := range page {
+			f(e)
+		}
+		after = page[len(page)-1].Position
+	}
+}
 
 // TestHistoryReaderJoinsPages: whatever the page size, a rebuild's reader
 // yields every asset's whole history once, oldest first, in asset id
@@ -19,33 +54,16 @@ import (
 // range.
 func TestHistoryReaderJoinsPages(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := generate.Run(ctx, s, generate.Options{Seed: 5, Scale: 0.01}); err != nil {
-		t.Fatal(err)
-	}
+	s := generatedStore(t, 5, 0.01)
 	want := map[string][]int64{} // asset id -> positions, in log order
 	orgs := map[string]bool{}
-	for after := int64(0); ; {
-		page, err := s.ReadAll(ctx, after, 1000)
-		if err != nil {
-			t.Fatal(err)
+	eachEvent(t, s, func(e eventstore.Event) {
+		if id, ok := AssetID(e.Stream); ok {
+			want[id] = append(want[id], e.Position)
+		} else if org, ok := OrganisationStreamID(e.Stream); ok {
+			orgs[org] = true
 		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			if id, ok := AssetID(e.Stream); ok {
-				want[id] = append(want[id], e.Position)
-			} else if org, ok := OrganisationStreamID(e.Stream); ok {
-				orgs[org] = true
-			}
-		}
-		after = page[len(page)-1].Position
-	}
+	})
 	if len(want) < 20 {
 		t.Fatalf("the generated log has %d assets: too few to test", len(want))
 	}
