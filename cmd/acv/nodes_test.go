@@ -502,6 +502,25 @@ func TestLogicalRestoreProcedure(t *testing.T) {
 			t.Fatalf("consumers did not reach the new events (log ends at %d): %v", tail, offsets)
 		}
 	}
+	// The clock raises the overdue decisions of the nominations before the
+	// backup on its pass at the restored node's start, asynchronously:
+	// under load, after the log above was read. Wait for them, then check
+	// that none was raised twice.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		overdue := 0
+		for _, e := range after {
+			if e.Type == domain.TypeNominationDecisionOverdue {
+				overdue++
+			}
+		}
+		if overdue >= len(old) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the clock raised %d overdue decisions, want one for each of the %d nominations before the backup", overdue, len(old))
+		}
+		after = readLog(t, ctx, store)
+	}
 	checkClockOnce(t, after, domain.TypeNominationDecisionOverdue)
 }
 
