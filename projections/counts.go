@@ -489,9 +489,10 @@ func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error
 		for chunk := range slices.Chunk(rows, countsBatch) {
 			b := newBatch(countsTable(), len(chunk))
 			for _, r := range chunk {
-				b.str(names.bucket(r.key))
-				b.str(names.councils[r.key>>metricBits&(1<<councilBits-1)])
-				b.str(names.metrics[r.key&(1<<metricBits-1)])
+				bucket, council, metric := names.row(r.key)
+				b.str(bucket)
+				b.str(council)
+				b.str(metric)
 				b.num(r.n)
 				b.end()
 			}
@@ -620,6 +621,11 @@ func bucketDay(day string) (uint64, error) {
 		n = n*10 + uint64(day[i]-'0')
 	}
 	return n, nil
+}
+
+// row returns the bucket, council and metric of the row with key.
+func (n countNames) row(key uint64) (bucket, council, metric string) {
+	return n.bucket(key), n.councils[key>>metricBits&(1<<councilBits-1)], n.metrics[key&(1<<metricBits-1)]
 }
 
 // bucket returns the bucket of the row with key: D2019-06-30, M2019-06

@@ -282,7 +282,8 @@ func TestSortedCountsAreTheBuckets(t *testing.T) {
 	}
 	var got []row
 	for _, r := range rows {
-		got = append(got, row{names.bucket(r.key), names.councils[r.key>>metricBits&(1<<councilBits-1)], names.metrics[r.key&(1<<metricBits-1)], r.n})
+		bucket, council, metric := names.row(r.key)
+		got = append(got, row{bucket, council, metric, r.n})
 	}
 	if diff := cmp.Diff(wantRows, got, cmp.AllowUnexported(row{})); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)

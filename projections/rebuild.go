@@ -43,8 +43,8 @@ const (
 // sort, by a few readers at once, each over a range of stream ids (one
 // reader was the stage the others waited for); chunks of assets are
 // decoded and derived on every core; and each chunk is written while the
-// next is derived. Memory stays bounded
-// (a few chunks of events and rows) whatever the log's size.
+// next is derived. Memory stays bounded (a few chunks of events and rows)
+// whatever the log's size.
 func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
 	if progress == nil {
 		progress = func(int64, int64) {}
@@ -309,9 +309,9 @@ type derived struct {
 }
 
 // deriveChunks takes the assets' histories, rebuildAssets at a time, as
-// chunks come, and decodes and derives each chunk on every CPU while the caller
-// writes the previous one: deriving is Go work and writing is mostly the
-// database's, so the two overlap. The channel closes when every chunk is
+// chunks come, and decodes and derives each chunk on every CPU while the
+// caller writes the previous one: deriving is Go work and writing is
+// mostly the database's, so the two overlap. The channel closes when every chunk is
 // sent, after a chunk with an error, or when ctx ends.
 func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regimes) <-chan derived {
 	out := make(chan derived, 1)

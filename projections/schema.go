@@ -408,16 +408,27 @@ func (t table) createSQL(d Dialect, suffix string) []string {
 // CPU to write a 10^6-event log's timelines, lz4 0.9-1.0 s
 // (docs/performance.md). Values written before keep their method; both
 // read alike.
+//
+// The ALTER TABLE runs only on a table that has no rows and a column not
+// lz4 yet - one just made, by a new registry or a rebuild: CreateTables
+// runs at every start, and SET COMPRESSION's lock (ACCESS EXCLUSIVE)
+// would queue every reader of a live table behind the longest query
+// running on it. Tables made before keep pglz until a rebuild.
 func (t table) lz4SQL(suffix string) string {
-	var alter []string
+	var alter, names []string
 	for _, c := range t.columns {
 		if strings.HasPrefix(c.sqlType, "TEXT") {
 			alter = append(alter, "ALTER COLUMN "+c.name+" SET COMPRESSION lz4")
+			names = append(names, "'"+c.name+"'")
 		}
 	}
+	name := t.name + suffix
 	return `DO $$ BEGIN
-	IF 'lz4' = ANY ((SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression')::text[]) THEN
-		ALTER TABLE ` + t.name + suffix + " " + strings.Join(alter, ", ") + `;
+	IF 'lz4' = ANY ((SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression')::text[])
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '` + name + `'::regclass
+			AND attname IN (` + strings.Join(names, ", ") + `) AND attcompression IS DISTINCT FROM 'l')
+		AND NOT EXISTS (SELECT 1 FROM ` + name + `) THEN
+		ALTER TABLE ` + name + " " + strings.Join(alter, ", ") + `;
 	END IF;
 END $$`
 }
