@@ -11,21 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// copyFresh writes rows into a rebuild's fresh PostgreSQL tables with COPY
-// (pgx CopyFrom, the binary format), in one transaction: the fastest load
+// copyFresh writes batches into a rebuild's fresh PostgreSQL tables with
+// COPY (the binary format), in one transaction: the fastest load
 // PostgreSQL has, and the fresh tables have no rows to replace and no
 // secondary index yet. It needs db's connections to be pgx's (pgx/stdlib),
-// as every PostgreSQL database of the registry's is. counts are as for
-// newBatches; the rows' contributions to the statistics are added to sums.
-func copyFresh(ctx context.Context, db DB, suffix string, rows []AssetRows, counts []nominationCounts, sums countSums) error {
-	if last := lastOfEach(rows); len(last) != len(rows) {
-		rows, counts = last, nil
-	}
-	batches, contribs, err := newBatches(rows, counts)
-	if err != nil {
-		return err
-	}
-	sums.add(contribs)
+// as every PostgreSQL database of the registry's is.
+func copyFresh(ctx context.Context, db DB, suffix string, batches []*batch) error {
 	return inCopyTx(ctx, db, suffix, func(copy func(*batch) error) error {
 		for _, b := range batches {
 			if err := copy(b); err != nil {

@@ -66,24 +66,26 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	// is keyed by asset id first, so the B-trees grow at a right edge
 	// (one a reader) instead of at random pages.
 	readers := rangeReaders(store, end, rebuildReaders(), progress)
-	w := Writer{Dialect: db.Dialect, Suffix: suffix, Fresh: true, sums: countSums{}}
-	dctx, stop := context.WithCancel(ctx) // stops the reading and deriving goroutines if a write fails
+	w := Writer{Dialect: db.Dialect, Suffix: suffix}
+	sums := countSums{}
+	dctx, stop := context.WithCancel(ctx) // stops the reading, deriving and laying out if a write fails
 	defer stop()
-	for chunk := range deriveChunks(dctx, pullChunks(dctx, readers), regimes) {
+	for chunk := range layOut(dctx, deriveChunks(dctx, pullChunks(dctx, readers), regimes), sums) {
 		if chunk.err != nil {
 			return 0, fmt.Errorf("rebuild: %w", chunk.err)
 		}
-		if err := writeFresh(ctx, db, w, chunk); err != nil {
+		if err := writeFresh(ctx, db, w, chunk.batches); err != nil {
 			return 0, fmt.Errorf("rebuild: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	// sums is whole: layOut's channel closed after its last add.
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := finishFresh(ctx, db, suffix, w.sums); err != nil {
+	if err := finishFresh(ctx, db, suffix, sums); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	// The readers are done: the chunks' channel closed after their last read.
@@ -187,25 +189,24 @@ func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) erro
 	return g.Wait()
 }
 
-// writeFresh writes one chunk of rows into the fresh tables, in one
-// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. An
-// asset given twice is written once, from its last AssetRows, as by
-// [Writer.Replace].
-func writeFresh(ctx context.Context, db DB, w Writer, c derived) error {
-	rows, counts := c.rows, c.counts
-	if last := lastOfEach(rows); len(last) != len(rows) {
-		rows, counts = last, nil // counts[i] no longer go with rows[i]
-	}
+// writeFresh writes one chunk's batches into the fresh tables, in one
+// transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. The
+// fresh tables hold none of the chunk's assets, so nothing is deleted; the
+// statistics and SQLite's search and spatial indexes are filled once every
+// chunk is in (finishFresh, fillSearch).
+func writeFresh(ctx context.Context, db DB, w Writer, batches []*batch) error {
 	if db.Dialect == Postgres {
-		return copyFresh(ctx, db, w.Suffix, rows, counts, w.sums)
+		return copyFresh(ctx, db, w.Suffix, batches)
 	}
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := w.replace(ctx, tx, rows, counts); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("write: %w", err)
+	for _, b := range batches {
+		if err := w.insert(ctx, tx, b); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("write: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -301,11 +302,51 @@ func leftoverSuffixes(names, bases []string) []string {
 }
 
 // derived is one chunk of derived rows, with counts[i] the nomination
-// counts of rows[i], or the error that stopped it.
+// counts of rows[i], or the error that stopped it. Once laid out (layOut)
+// it holds the rows as batches for their tables instead.
 type derived struct {
-	rows   []AssetRows
-	counts []nominationCounts
-	err    error
+	rows    []AssetRows
+	counts  []nominationCounts
+	batches []*batch
+	err     error
+}
+
+// layOut lays out each derived chunk's rows for their tables (newBatches)
+// as the chunks come: in a stage of its own, beside the deriving of the
+// next chunk and the writing of the one before, rather than on the
+// writer's goroutine, the rebuild's one stage that cannot spread over the
+// cores (on SQLite, where one connection writes, laying out was a sixth of
+// its time). An asset given twice is written once, from its last
+// AssetRows, as by [Writer.Replace]. Each asset's contributions to the
+// statistics are added to sums, which the caller may read once the channel
+// is closed. The channel closes when in does, after a chunk with an error,
+// or when ctx ends.
+func layOut(ctx context.Context, in <-chan derived, sums countSums) <-chan derived {
+	out := make(chan derived, 1)
+	go func() {
+		defer close(out)
+		for d := range in {
+			if d.err == nil {
+				rows, counts := d.rows, d.counts
+				if last := lastOfEach(rows); len(last) != len(rows) {
+					rows, counts = last, nil // counts[i] no longer go with rows[i]
+				}
+				var contribs [][]contribution
+				d.batches, contribs, d.err = newBatches(rows, counts)
+				sums.add(contribs)
+				d.rows, d.counts = nil, nil
+			}
+			select {
+			case out <- d:
+			case <-ctx.Done():
+				return
+			}
+			if d.err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // deriveChunks takes the assets' histories, rebuildAssets at a time, as

@@ -17,21 +17,12 @@ import (
 
 // Writer stores [AssetRows] in one set of read-model tables: the live set
 // when Suffix is "", or the fresh set a rebuild fills. The zero Suffix is
-// the live set; Dialect must be set. A Writer without sums holds no
-// state, so it is safe for concurrent use (on different transactions); a
-// rebuild's, which adds up the statistics in sums, is used by one
-// goroutine.
+// the live set; Dialect must be set. A Writer holds no state, so it is
+// safe for concurrent use (on different transactions). A rebuild's fresh
+// set is written otherwise: see writeFresh.
 type Writer struct {
 	Dialect Dialect
 	Suffix  string
-	// Fresh says the tables hold none of the assets written: a rebuild's
-	// new set, where each asset is written once. Replace then skips the
-	// deletes.
-	Fresh bool
-	// sums, when Fresh, is given every asset's contributions to the
-	// statistics' running sums: rm_counts is written once the rebuild is
-	// loaded (see fillCounts).
-	sums countSums
 }
 
 // Limits on one statement. SQLite allows at most 32766 bound parameters,
@@ -87,29 +78,23 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 		return err
 	}
 	// The statistics' running sums lose the assets' stored contributions
-	// and gain the new ones; a fresh set's are added up once it is loaded
-	// (see fillCounts).
-	if w.Fresh {
-		w.sums.add(contribs)
-	} else {
-		added := countDeltas{}
-		for _, cs := range contribs {
-			for _, c := range cs {
-				added.add(c, 1)
-			}
+	// and gain the new ones.
+	added := countDeltas{}
+	for _, cs := range contribs {
+		for _, c := range cs {
+			added.add(c, 1)
 		}
-		if err := w.storedContributions(ctx, x, ids, added); err != nil {
-			return err
-		}
-		if err := w.applyCounts(ctx, x, added); err != nil {
-			return err
-		}
+	}
+	if err := w.storedContributions(ctx, x, ids, added); err != nil {
+		return err
+	}
+	if err := w.applyCounts(ctx, x, added); err != nil {
+		return err
 	}
 	// SQLite's text search and spatial indexes follow the register by
 	// rowid: their entries go before the register's rows do and come
-	// after they are in. A fresh set's are filled in one statement each
-	// once it is loaded (see fillSearch).
-	search := w.Dialect == SQLite && !w.Fresh
+	// after they are in.
+	search := w.Dialect == SQLite
 	if search {
 		for _, s := range sideIndexes {
 			if err := w.searchIndex(ctx, x, s.table, `DELETE FROM `+s.table+w.Suffix+` WHERE `+s.key+` IN (SELECT rowid FROM `+
@@ -119,9 +104,6 @@ func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts 
 		}
 	}
 	for _, b := range batches {
-		if w.Fresh {
-			break
-		}
 		if err := w.delete(ctx, x, b.table.name, ids); err != nil {
 			return err
 		}

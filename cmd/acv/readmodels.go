@@ -14,6 +14,7 @@ import (
 
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/postgres"
+	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/projections"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // the embedded read models share the log's SQLite file
@@ -26,7 +27,7 @@ func openReadModels(c Config, store eventstore.Store) (projections.DB, error) {
 		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
 	}
 	u := "file:" + (&url.URL{Path: c.SQLitePath()}).EscapedPath() +
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"?" + sqlite.Pragmas + "&_pragma=cache_size(-65536)&_txlock=immediate"
 	db, err := sql.Open("sqlite", u)
 	if err != nil {
 		return projections.DB{}, fmt.Errorf("open read models: %w", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/eventstore/sqlite"
 	_ "modernc.org/sqlite" // the baseline's own connections
 )
 
@@ -31,7 +32,10 @@ const sqliteRawIndexes = `CREATE UNIQUE INDEX raw_events_event_id ON raw_events 
 CREATE UNIQUE INDEX raw_events_stream_version ON raw_events (stream_id, version)`
 
 // sqlitePragmas are the store's writer's: the baseline inserts as it does.
-const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)"
+// A raw file is made first with the page size of the store's file
+// (sqlite.CreateFile): a store made before 16 KiB pages keeps 4 KiB ones,
+// and its baseline should too.
+const sqlitePragmas = sqlite.Pragmas
 
 var sqliteRawRow = "(" + strings.TrimSuffix(strings.Repeat("?,", 16), ",") + ")"
 
@@ -59,11 +63,16 @@ func SQLite(ctx context.Context, path string) (Baseline, error) {
 		logDB.Close()
 		return Baseline{}, fmt.Errorf("baseline: %w", err)
 	}
+	var pageSize int64
+	if err := logDB.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		logDB.Close()
+		return Baseline{}, fmt.Errorf("baseline: page size of the store: %w", err)
+	}
 	if err := removeSQLite(rawPath); err != nil {
 		logDB.Close()
 		return Baseline{}, fmt.Errorf("baseline: %w", err)
 	}
-	raw, err := openSQLiteRaw(ctx, rawPath, true)
+	raw, err := openSQLiteRaw(ctx, rawPath, pageSize, true)
 	if err != nil {
 		logDB.Close()
 		return Baseline{}, err
@@ -113,10 +122,6 @@ func SQLite(ctx context.Context, path string) (Baseline, error) {
 			if err := logDB.QueryRowContext(ctx, `SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)`).Scan(&used); err != nil {
 				return 0, 0, fmt.Errorf("baseline: size of the store: %w", err)
 			}
-			var pageSize int64
-			if err := logDB.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
-				return 0, 0, fmt.Errorf("baseline: size of the store: %w", err)
-			}
 			free, err := freeBytes(filepath.Dir(rawPath))
 			if err != nil {
 				return used * pageSize, FreeUnknown, nil
@@ -127,12 +132,12 @@ func SQLite(ctx context.Context, path string) (Baseline, error) {
 			if err := raw.Close(); err != nil {
 				return 0, fmt.Errorf("baseline: %w", err)
 			}
-			n, err := sqliteCopyLog(ctx, rawPath, path)
+			n, err := sqliteCopyLog(ctx, rawPath, path, pageSize)
 			if err != nil {
 				removeSQLite(rawPath)
 			}
 			// Reopened empty after a failure, so the baseline stays usable.
-			db, rerr := openSQLiteRaw(ctx, rawPath, err != nil)
+			db, rerr := openSQLiteRaw(ctx, rawPath, pageSize, err != nil)
 			if rerr == nil {
 				raw = db
 			}
@@ -142,7 +147,7 @@ func SQLite(ctx context.Context, path string) (Baseline, error) {
 			if err := errors.Join(raw.Close(), removeSQLite(rawPath)); err != nil {
 				return fmt.Errorf("baseline: %w", err)
 			}
-			db, err := openSQLiteRaw(ctx, rawPath, true)
+			db, err := openSQLiteRaw(ctx, rawPath, pageSize, true)
 			if err == nil {
 				raw = db
 			}
@@ -159,9 +164,13 @@ func sqliteURL(path, q string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 }
 
-// openSQLiteRaw opens the raw file with the store's writer's pragmas, and
-// creates an empty raw_events in it if create is set.
-func openSQLiteRaw(ctx context.Context, rawPath string, create bool) (*sql.DB, error) {
+// openSQLiteRaw opens the raw file with the store's writer's pragmas (made
+// first, when there is none, with pages of pageSize bytes), and creates an
+// empty raw_events in it if create is set.
+func openSQLiteRaw(ctx context.Context, rawPath string, pageSize int64, create bool) (*sql.DB, error) {
+	if err := sqlite.CreateFile(ctx, rawPath, int(pageSize)); err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
 	db, err := sql.Open("sqlite", sqliteURL(rawPath, sqlitePragmas))
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
@@ -176,13 +185,16 @@ func openSQLiteRaw(ctx context.Context, rawPath string, create bool) (*sql.DB, e
 	return db, nil
 }
 
-// sqliteCopyLog writes a new raw file holding every row of the store's
-// events: the rows first, in position order, then the indexes. Nothing
+// sqliteCopyLog writes a new raw file, with pages of pageSize bytes,
+// holding every row of the store's events: the rows first, in position order, then the indexes. Nothing
 // reads the file before the copy ends, so it is written without a journal
 // or syncs, and synced once at the end: none of it is left for the
 // kernel to write back during the measurements that follow.
-func sqliteCopyLog(ctx context.Context, rawPath, path string) (int64, error) {
+func sqliteCopyLog(ctx context.Context, rawPath, path string, pageSize int64) (int64, error) {
 	if err := removeSQLite(rawPath); err != nil {
+		return 0, fmt.Errorf("baseline: %w", err)
+	}
+	if err := sqlite.CreateFile(ctx, rawPath, int(pageSize)); err != nil {
 		return 0, fmt.Errorf("baseline: %w", err)
 	}
 	db, err := sql.Open("sqlite", sqliteURL(rawPath, "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=cache_size(-131072)"))

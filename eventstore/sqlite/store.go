@@ -33,6 +33,48 @@ type Options struct {
 	Random io.Reader
 }
 
+// PageSize is the page size of a file this package creates, in bytes. It
+// takes effect only when the file is new: an existing file keeps its own
+// (docs/operations.md says how to convert one). SQLite's default, 4 KiB,
+// holds one of the read models' typical 2-3 KiB rows a page and leaves the
+// rest empty; at 16 KiB the same rows took a third less room and a
+// rebuild of 10^6 events a fifth less time, with a quarter of the writes
+// (docs/performance.md).
+const PageSize = 16384
+
+// Pragmas are the connection settings, in modernc's DSN form, of every
+// connection to the store's file, for other packages' pools on it (the
+// read models'): WAL, a long busy timeout, and NORMAL synchronous, safe in
+// WAL mode. The page size is not among them: modernc runs a DSN's pragmas
+// in alphabetical order, journal_mode before page_size, and the journal
+// mode writes a new file's first page, which fixes its page size; so
+// [Open] makes a new file with [CreateFile] first.
+const Pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)"
+
+// CreateFile makes an empty SQLite file at path, in WAL mode with pages of
+// pageSize bytes, unless a file is there already (which keeps its own).
+func CreateFile(ctx context.Context, path string, pageSize int) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(60000)")
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	defer conn.Close()
+	for _, q := range []string{fmt.Sprintf(`PRAGMA page_size = %d`, pageSize), `PRAGMA journal_mode = WAL`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite: create %s: %s: %w", path, q, err)
+		}
+	}
+	return nil
+}
+
 // Store is the SQLite event log. It is safe for concurrent use.
 type Store struct {
 	write  *sql.DB // one connection: SQLite's single writer
@@ -52,7 +94,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
 		}
 	}
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(60000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	if err := CreateFile(ctx, path, PageSize); err != nil {
+		return nil, err
+	}
+	pragmas := Pragmas + "&_pragma=foreign_keys(1)"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {

@@ -92,3 +92,60 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		s.Close()
 	}
 }
+
+// pageSize reads the page size of the SQLite file at path.
+func pageSize(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A new file gets pages of PageSize bytes (the setting must come before
+// the journal mode, which writes the first page), and a file made with
+// SQLite's default 4 KiB keeps it: the store opens, migrates, appends and
+// reads it as before.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	fresh := filepath.Join(t.TempDir(), "acv.db")
+	s, err := sqlite.Open(ctx, fresh, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := pageSize(t, fresh); got != sqlite.PageSize || got == 4096 {
+		t.Errorf("a new store's page size is %d; want %d", got, sqlite.PageSize)
+	}
+
+	old := filepath.Join(t.TempDir(), "acv.db")
+	db, err := sql.Open("sqlite", "file:"+old+"?_pragma=page_size(4096)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE made_before (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = sqlite.Open(ctx, old, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("open a 4 KiB store: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.Append(ctx, "asset-x", eventstore.NoStream, []eventstore.NewEvent{eventstoretest.Event("t.v1")}); err != nil {
+		t.Fatalf("append to a 4 KiB store: %v", err)
+	}
+	es, err := s.ReadStream(ctx, "asset-x", 1)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("read a 4 KiB store: %d events, %v", len(es), err)
+	}
+	if got := pageSize(t, old); got != 4096 {
+		t.Errorf("an existing store's page size became %d; it must keep 4096", got)
+	}
+}
