@@ -315,8 +315,8 @@ type derived struct {
 // as the chunks come: in a stage of its own, beside the deriving of the
 // next chunk and the writing of the one before, rather than on the
 // writer's goroutine, the rebuild's one stage that cannot spread over the
-// cores (on SQLite, where one connection writes, laying out was a sixth of
-// its time). An asset given twice is written once, from its last
+// cores (on SQLite, where one connection writes, laying out took 3.5 s of
+// its 29 s at 10^6). An asset given twice is written once, from its last
 // AssetRows, as by [Writer.Replace]. Each asset's contributions to the
 // statistics are added to sums, which the caller may read once the channel
 // is closed. The channel closes when in does, after a chunk with an error,

@@ -186,10 +186,11 @@ func openSQLiteRaw(ctx context.Context, rawPath string, pageSize int64, create b
 }
 
 // sqliteCopyLog writes a new raw file, with pages of pageSize bytes,
-// holding every row of the store's events: the rows first, in position order, then the indexes. Nothing
-// reads the file before the copy ends, so it is written without a journal
-// or syncs, and synced once at the end: none of it is left for the
-// kernel to write back during the measurements that follow.
+// holding every row of the store's events: the rows first, in position
+// order, then the indexes. Nothing reads the file before the copy ends, so
+// it is written without a journal or syncs, and synced once at the end:
+// none of it is left for the kernel to write back during the measurements
+// that follow.
 func sqliteCopyLog(ctx context.Context, rawPath, path string, pageSize int64) (int64, error) {
 	if err := removeSQLite(rawPath); err != nil {
 		return 0, fmt.Errorf("baseline: %w", err)
