@@ -409,19 +409,24 @@ func TestLogicalRestoreProcedure(t *testing.T) {
 		waitRead(t, &acvNode{t: t, name: "in-process", base: base}, fmt.Sprintf("/v1/assets/%s?min_position=%d", asset, minPosition), time.Now().Add(20*time.Second))
 	}
 
-	// Before the backup: a registry whose consumers have handled everything.
-	base, stop := serveInProcess(t, getenv)
-	old, last := nominate(base, 4)
-	readAsset(base, old[len(old)-1], last)
-	if err := stop(); err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+
+	// Before the backup: a registry whose consumers have handled everything.
+	// Every consumer, the clock's included: a nomination the clock's
+	// consumer had not scheduled when the node stopped would be scheduled
+	// by the restored node after its start pass, and its overdue decision
+	// raised only at the ticker's next minute.
+	base, stop := serveInProcess(t, getenv)
+	old, last := nominate(base, 4)
+	readAsset(base, old[len(old)-1], last)
+	waitConsumers(t, ctx, conn, func(pos int64) bool { return pos >= last })
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
 	// The restore: ids from an older, busier cluster.
 	if _, err := conn.Exec(ctx, `
 		ALTER TABLE events DISABLE TRIGGER events_no_update;
@@ -474,34 +479,7 @@ func TestLogicalRestoreProcedure(t *testing.T) {
 		t.Fatalf("new events do not follow the restored ones: %d events before, %d after", len(before), len(after))
 	}
 	tail := after[len(after)-1].Position
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		rows, err := conn.Query(ctx, `SELECT name, position FROM consumer_offsets ORDER BY name`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		offsets := map[string]int64{}
-		for rows.Next() {
-			var name string
-			var pos int64
-			if err := rows.Scan(&name, &pos); err != nil {
-				t.Fatal(err)
-			}
-			offsets[name] = pos
-		}
-		rows.Close()
-		behind := 0
-		for _, name := range []string{projections.ConsumerName, clock.ConsumerName, webhooks.ConsumerName} {
-			if offsets[name] != tail {
-				behind++
-			}
-		}
-		if behind == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumers did not reach the new events (log ends at %d): %v", tail, offsets)
-		}
-	}
+	waitConsumers(t, ctx, conn, func(pos int64) bool { return pos == tail })
 	// The clock raises the overdue decisions of the nominations before the
 	// backup on its pass at the restored node's start, asynchronously:
 	// under load, after the log above was read. Wait for them, then check
@@ -522,6 +500,40 @@ func TestLogicalRestoreProcedure(t *testing.T) {
 		after = readLog(t, ctx, store)
 	}
 	checkClockOnce(t, after, domain.TypeNominationDecisionOverdue)
+}
+
+// waitConsumers waits up to 20 s until the offsets of the read models',
+// the clock's and the webhooks' consumers all satisfy at.
+func waitConsumers(t *testing.T, ctx context.Context, conn *pgx.Conn, at func(pos int64) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rows, err := conn.Query(ctx, `SELECT name, position FROM consumer_offsets ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offsets := map[string]int64{}
+		for rows.Next() {
+			var name string
+			var pos int64
+			if err := rows.Scan(&name, &pos); err != nil {
+				t.Fatal(err)
+			}
+			offsets[name] = pos
+		}
+		rows.Close()
+		behind := 0
+		for _, name := range []string{projections.ConsumerName, clock.ConsumerName, webhooks.ConsumerName} {
+			if !at(offsets[name]) {
+				behind++
+			}
+		}
+		if behind == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the consumers did not reach the position wanted: %v", offsets)
+		}
+	}
 }
 
 // restoreSQL returns the SQL block of docs/operations.md that follows the
