@@ -336,17 +336,24 @@ func layOut(ctx context.Context, in <-chan derived, sums countSums) <-chan deriv
 				sums.add(contribs)
 				d.rows, d.counts = nil, nil
 			}
-			select {
-			case out <- d:
-			case <-ctx.Done():
-				return
-			}
-			if d.err != nil {
+			if !forward(ctx, out, d) {
 				return
 			}
 		}
 	}()
 	return out
+}
+
+// forward sends d on out, unless ctx ends first, and reports whether the
+// stage that sent it goes on: not once ctx has ended, nor after a chunk
+// with an error.
+func forward(ctx context.Context, out chan<- derived, d derived) bool {
+	select {
+	case out <- d:
+		return d.err == nil
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // deriveChunks takes the assets' histories, rebuildAssets at a time, as
@@ -361,10 +368,7 @@ func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regim
 		defer close(out)
 		for c := range chunks {
 			if c.err != nil {
-				select {
-				case out <- derived{err: c.err}:
-				case <-ctx.Done():
-				}
+				forward(ctx, out, derived{err: c.err})
 				return
 			}
 			rows, counts := make([]AssetRows, len(c.ids)), make([]nominationCounts, len(c.ids))
@@ -385,13 +389,7 @@ func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regim
 				}(w)
 			}
 			wg.Wait()
-			d := derived{rows: rows, counts: counts, err: errors.Join(errs...)}
-			select {
-			case out <- d:
-			case <-ctx.Done():
-				return
-			}
-			if d.err != nil {
+			if !forward(ctx, out, derived{rows: rows, counts: counts, err: errors.Join(errs...)}) {
 				return
 			}
 		}

@@ -62,18 +62,13 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	if w.Dialect != Postgres && w.Dialect != SQLite {
 		return fmt.Errorf("replace read-model rows: unknown dialect %q", w.Dialect)
 	}
-	return w.replace(ctx, x, lastOfEach(rows), nil)
-}
-
-// replace is [Writer.Replace] of rows with one AssetRows per asset.
-// counts[i] are rows[i]'s nomination counts, or counts is nil and they are
-// read from the views.
-func (w Writer) replace(ctx context.Context, x Execer, rows []AssetRows, counts []nominationCounts) error {
+	rows = lastOfEach(rows)
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	batches, contribs, err := newBatches(rows, counts)
+	// The nomination counts are read from the views.
+	batches, contribs, err := newBatches(rows, nil)
 	if err != nil {
 		return err
 	}
