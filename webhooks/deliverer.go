@@ -199,8 +199,27 @@ func (dl *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 
 // claim takes due deliveries for one attempt each: it counts the attempt
 // and moves next_attempt_at a lease ahead, in one statement. On PostgreSQL
-// rows another node is claiming are skipped, not waited for.
+// rows another node is claiming are skipped, not waited for. The statement
+// runs in a transaction of its own: on SQLite a write that returns rows
+// takes its turn at the write lock only there (sqlite.Store.OpenDB).
 func (dl *Deliverer) claim(ctx context.Context) ([]claim, error) {
+	tx, err := dl.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	claims, err := dl.claimIn(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+	}
+	return claims, nil
+}
+
+// claimIn is claim's statement, run in tx.
+func (dl *Deliverer) claimIn(ctx context.Context, tx *sql.Tx) ([]claim, error) {
 	now := dl.opts.Now()
 	var q string
 	if dl.d == eventstore.Postgres {
@@ -216,9 +235,9 @@ func (dl *Deliverer) claim(ctx context.Context) ([]claim, error) {
 			ORDER BY next_attempt_at, position LIMIT ?2)
 		RETURNING id, subscription_id, event_id, stream, version, attempts`
 	}
-	rows, err := dl.db.QueryContext(ctx, q, stamp(now), dl.opts.Concurrency, stamp(now.Add(dl.opts.Lease)))
+	rows, err := tx.QueryContext(ctx, q, stamp(now), dl.opts.Concurrency, stamp(now.Add(dl.opts.Lease)))
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var claims []claim
@@ -228,17 +247,14 @@ func (dl *Deliverer) claim(ctx context.Context) ([]claim, error) {
 			id, sub, event string
 		)
 		if err := rows.Scan(&id, &sub, &event, &c.stream, &c.version, &c.attempt); err != nil {
-			return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+			return nil, err
 		}
 		if err := parseIDs([]*uuid.UUID{&c.id, &c.subscription, &c.event}, id, sub, event); err != nil {
-			return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
+			return nil, err
 		}
 		claims = append(claims, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("webhooks: claim deliveries: %w", err)
-	}
-	return claims, nil
+	return claims, rows.Err()
 }
 
 // target is where and how a subscription's deliveries go.

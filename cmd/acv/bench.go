@@ -397,7 +397,7 @@ func (b *bench) reads(raw eventstorebench.Baseline) (float64, error) {
 
 // rebuild rebuilds every read model, beside the raw read of the log.
 func (b *bench) rebuild(rawRead float64) error {
-	db, err := openReadModels(b.c, b.store)
+	db, err := openReadModels(b.store)
 	if err != nil {
 		return err
 	}
@@ -720,7 +720,7 @@ func today() domain.Date { return domain.DateOf(time.Now()) }
 // serve measures the queries and the lag through the real `acv serve`.
 func (b *bench) serve() error {
 	ctx := b.ctx
-	db, err := openReadModels(b.c, b.store)
+	db, err := openReadModels(b.store)
 	if err != nil {
 		return err
 	}

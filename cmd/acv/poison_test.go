@@ -36,7 +36,7 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	db, err := openReadModels(c, store)
+	db, err := openReadModels(store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -17,18 +15,21 @@ import (
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/projections"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // the embedded read models share the log's SQLite file
 )
 
 // openReadModels opens the read-model database: the same database as the
-// log. On PostgreSQL it shares the store's connection pool.
-func openReadModels(c Config, store eventstore.Store) (projections.DB, error) {
+// log. On PostgreSQL it shares the store's connection pool; on SQLite it is
+// a handle of its own on the store's file, whose writers take their turns
+// with the store's (sqlite.Store.OpenDB).
+func openReadModels(store eventstore.Store) (projections.DB, error) {
 	if pg, ok := store.(*postgres.Store); ok {
 		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
 	}
-	u := "file:" + (&url.URL{Path: c.SQLitePath()}).EscapedPath() +
-		"?" + sqlite.Pragmas + "&_pragma=cache_size(-65536)&_txlock=immediate"
-	db, err := sql.Open("sqlite", u)
+	lite, ok := store.(*sqlite.Store)
+	if !ok {
+		return projections.DB{}, fmt.Errorf("open read models: no read models for a %T store", store)
+	}
+	db, err := lite.OpenDB("_pragma=cache_size(-65536)")
 	if err != nil {
 		return projections.DB{}, fmt.Errorf("open read models: %w", err)
 	}
@@ -147,7 +148,7 @@ func openAll(ctx context.Context, c Config, stderr io.Writer) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openReadModels(c, store)
+	db, err := openReadModels(store)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -79,8 +79,10 @@ func CreateFile(ctx context.Context, path string, pageSize int) error {
 
 // Store is the SQLite event log. It is safe for concurrent use.
 type Store struct {
+	path   string
 	write  *sql.DB // one connection: SQLite's single writer
 	read   *sql.DB
+	turns  *turns // the file's writers' queue (turn.go)
 	now    func() time.Time
 	random io.Reader // nil: crypto/rand
 	signal eventstore.Signal
@@ -101,7 +103,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	pragmas := Pragmas + "&_pragma=foreign_keys(1)"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
-	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	turns := newTurns()
+	write, err := openDB(path, pragmas, turns)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -113,7 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(8)
-	s := &Store{write: write, read: read, now: opts.Now, random: opts.Random}
+	s := &Store{path: path, write: write, read: read, turns: turns, now: opts.Now, random: opts.Random}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -122,6 +125,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenDB opens another handle on the store's file, for what lives beside
+// the log in it (the read models, the consumers' offsets): its connections
+// have [Pragmas] and then pragmas (modernc's DSN form, "" for none), its
+// transactions begin IMMEDIATE, and its writers take their turns at the
+// write lock with the store's (turn.go). The caller closes it.
+func (s *Store) OpenDB(pragmas string) (*sql.DB, error) {
+	if pragmas != "" {
+		pragmas = "&" + pragmas
+	}
+	db, err := openDB(s.path, Pragmas+pragmas, s.turns)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	return db, nil
 }
 
 // Close closes both connection pools.
