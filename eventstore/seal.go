@@ -346,6 +346,19 @@ func skipSpaceBack(b []byte, i int) int {
 // missing from the answer is a key that was erased.
 type KeyLookup func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error)
 
+// Lookup returns lookup for a read of personal data as pd says: for
+// [AsErased] one that finds no key, so that [OpenEvents] gives every sealed
+// value its placeholder.
+func (pd PersonalData) Lookup(lookup KeyLookup) KeyLookup {
+	if pd == AsErased {
+		return noKeys
+	}
+	return lookup
+}
+
+// noKeys is the KeyLookup that finds no key.
+func noKeys(context.Context, []uuid.UUID) (map[uuid.UUID][]byte, error) { return nil, nil }
+
 // valueOpener opens the sealed values of events, one event at a time,
 // reusing its buffers from one event to the next. A key seals several
 // values of its event (a person's name and address), so it makes each

@@ -40,8 +40,8 @@ type Store interface {
 	// up to upTo, but each stream's history in one piece: what a rebuild
 	// of read models keyed by stream needs, without sorting the log. An
 	// unknown upTo is an error matching [ErrUnknownPosition]; upTo 0 reads
-	// nothing.
-	ReadStreams(ctx context.Context, upTo int64, after StreamCursor, limit int) ([]Event, error)
+	// nothing. Sealed personal data comes as pd says.
+	ReadStreams(ctx context.Context, upTo int64, after StreamCursor, limit int, pd PersonalData) ([]Event, error)
 
 	// Covers reports whether the event at position comes at or before the
 	// event at checkpoint in the store's global order: whether a reader that
@@ -68,6 +68,22 @@ type Store interface {
 	// Close releases the store's connections.
 	Close() error
 }
+
+// PersonalData says how a read gives back the personal data sealed in
+// events' data.
+type PersonalData int
+
+const (
+	// Opened: each sealed value opened with its data subject's key, or as
+	// its placeholder once the subject is erased ([ErasedString], null).
+	Opened PersonalData = iota
+	// AsErased: every sealed value as its placeholder, as if every data
+	// subject were erased, and no key is read or used. For readers whose
+	// output holds no personal data: the read models' rebuild, whose rows
+	// are the same either way (projections), reads the log this way and
+	// spends nothing on keys and decryption.
+	AsErased
+)
 
 // StreamCursor is where a [Store.ReadStreams] page ends: the stream and
 // version of its last event. The next page starts after it.

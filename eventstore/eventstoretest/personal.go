@@ -61,7 +61,7 @@ func testPersonalData(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byStream, err := s.ReadStreams(ctx, h, eventstore.StreamCursor{}, 100)
+		byStream, err := s.ReadStreams(ctx, h, eventstore.StreamCursor{}, 100, eventstore.Opened)
 		if err != nil || len(byStream) != len(all) {
 			t.Fatalf("ReadStreams = %d events, %v; want %d", len(byStream), err, len(all))
 		}
@@ -87,6 +87,36 @@ func testPersonalData(t *testing.T, b Backend) {
 	}
 	if strings.Contains(got, eventstore.SealedKey) || !strings.Contains(got, "Brewery Ltd") {
 		t.Errorf("read events: %s", got)
+	}
+	// ReadStreams AsErased gives every sealed value its placeholder,
+	// whatever keys exist, and the rest as stored.
+	asErased := func() string {
+		t.Helper()
+		h, err := s.Horizon(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := s.ReadStreams(ctx, h, eventstore.StreamCursor{}, 100, eventstore.AsErased)
+		if err != nil || len(events) != 3 {
+			t.Fatalf("ReadStreams AsErased = %d events, %v", len(events), err)
+		}
+		var b bytes.Buffer
+		for _, e := range events {
+			if err := json.Compact(&b, e.Data); err != nil {
+				t.Fatalf("version %d is not JSON: %v", e.Version, err)
+			}
+		}
+		return b.String()
+	}
+	erasedBefore := asErased()
+	for _, secret := range secrets {
+		if strings.Contains(erasedBefore, secret) {
+			t.Errorf("ReadStreams AsErased shows %q: %s", secret, erasedBefore)
+		}
+	}
+	if strings.Contains(erasedBefore, eventstore.SealedKey) || !strings.Contains(erasedBefore, "Brewery Ltd") ||
+		!strings.Contains(erasedBefore, `"name":"[erased]"`) || !strings.Contains(erasedBefore, `"occupants":[null]`) {
+		t.Errorf("ReadStreams AsErased: %s", erasedBefore)
 	}
 
 	subjects, err := eraser.Subjects(ctx, st)
@@ -118,6 +148,9 @@ func testPersonalData(t *testing.T, b Backend) {
 	}
 	if !strings.Contains(got, "ada@example.org") || !strings.Contains(got, `"[erased]"`) || !strings.Contains(got, `"occupants":[null]`) {
 		t.Errorf("after erasure: %s", got)
+	}
+	if after := asErased(); after != erasedBefore {
+		t.Errorf("ReadStreams AsErased changed with an erasure:\n%s\nwas\n%s", after, erasedBefore)
 	}
 	if r, err := s.Verify(ctx, st); err != nil || !r.OK() {
 		t.Errorf("Verify after erasure = %+v, %v", r, err)

@@ -462,7 +462,7 @@ func testHeldTransaction(t *testing.T, b Backend) {
 	}
 	// Up to the held event (first in the global order, though its position
 	// may be the later one), ReadStreams reads it alone.
-	if up, err := s.ReadStreams(ctx, got[0].Position, eventstore.StreamCursor{}, 10); err != nil || len(up) != 1 || up[0].ID != first[0].ID {
+	if up, err := s.ReadStreams(ctx, got[0].Position, eventstore.StreamCursor{}, 10, eventstore.Opened); err != nil || len(up) != 1 || up[0].ID != first[0].ID {
 		t.Fatalf("ReadStreams up to the held event = %d events, %v; want the held event alone", len(up), err)
 	}
 }
@@ -475,7 +475,7 @@ func testReadStreams(t *testing.T, b Backend) {
 	if h, err := s.Horizon(ctx); err != nil || h != 0 {
 		t.Fatalf("Horizon of an empty log = %d, %v; want 0", h, err)
 	}
-	if got, err := s.ReadStreams(ctx, 0, eventstore.StreamCursor{}, 10); err != nil || len(got) != 0 {
+	if got, err := s.ReadStreams(ctx, 0, eventstore.StreamCursor{}, 10, eventstore.Opened); err != nil || len(got) != 0 {
 		t.Fatalf("ReadStreams up to 0 = %d events, %v; want none", len(got), err)
 	}
 	streams := []string{stream(), stream(), stream(), stream()}
@@ -504,7 +504,7 @@ func testReadStreams(t *testing.T, b Backend) {
 		var out []eventstore.Event
 		var after eventstore.StreamCursor
 		for {
-			got, err := s.ReadStreams(ctx, upTo, after, page)
+			got, err := s.ReadStreams(ctx, upTo, after, page, eventstore.Opened)
 			if err != nil {
 				t.Fatalf("ReadStreams(%d, %v, %d): %v", upTo, after, page, err)
 			}
@@ -539,7 +539,7 @@ func testReadStreams(t *testing.T, b Backend) {
 			}
 		}
 	}
-	if _, err := s.ReadStreams(ctx, h+1000, eventstore.StreamCursor{}, 10); !errors.Is(err, eventstore.ErrUnknownPosition) {
+	if _, err := s.ReadStreams(ctx, h+1000, eventstore.StreamCursor{}, 10, eventstore.Opened); !errors.Is(err, eventstore.ErrUnknownPosition) {
 		t.Errorf("ReadStreams up to an unknown position: %v, want ErrUnknownPosition", err)
 	}
 }

@@ -537,7 +537,7 @@ func (s *Store) unsorted(ctx context.Context, f func(tx pgx.Tx) error) error {
 // order are those whose (tx_id, position) is at most upTo's: every
 // transaction with a tx_id at most upTo's had ended when upTo was below
 // the horizon, so the set no longer changes.
-func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int) ([]eventstore.Event, error) {
+func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int, pd eventstore.PersonalData) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -555,7 +555,7 @@ func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.St
 		return err
 	})
 	if err == nil {
-		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
+		err = eventstore.OpenEvents(ctx, events, pd.Lookup(s.streamKeys(events)))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, safe(err))

@@ -463,7 +463,7 @@ func (s *Store) Horizon(ctx context.Context) (int64, error) {
 
 // ReadStreams implements [eventstore.Store.ReadStreams], from the
 // (stream_id, version) index: the global order is the positions' order.
-func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int) ([]eventstore.Event, error) {
+func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.StreamCursor, limit int, pd eventstore.PersonalData) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -473,7 +473,7 @@ func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.St
 	events, err := s.scanN(ctx, limit, selectEvent+` WHERE position <= ? AND (stream_id, version) > (?, ?)
 		ORDER BY stream_id, version LIMIT ?`, upTo, after.Stream, after.Version, limit)
 	if err == nil {
-		err = eventstore.OpenEvents(ctx, events, s.streamKeys(events))
+		err = eventstore.OpenEvents(ctx, events, pd.Lookup(s.streamKeys(events)))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read streams up to %d after %s/%d: %w", upTo, after.Stream, after.Version, err)
