@@ -28,10 +28,21 @@ func (p *PageBuffer) String(b []byte) string {
 	return s
 }
 
+// The blocks Bytes copies into: the first is small, and each next one
+// twice the size of the last, up to maxBlock. A buffer holds one event for
+// a consumer's row and a stream's few for an aggregate's load, where a
+// first block of maxBlock cost a mebibyte allocated and zeroed each time:
+// a quarter of a consumer's CPU while it caught up (docs/performance.md).
+const (
+	minBlock = 4 << 10
+	maxBlock = 1 << 20
+)
+
 // Bytes returns a copy of b that stays valid after the driver reuses b.
 func (p *PageBuffer) Bytes(b []byte) []byte {
 	if cap(p.block)-len(p.block) < len(b) {
-		p.block = make([]byte, 0, max(1<<20, len(b)))
+		size := min(max(2*cap(p.block), minBlock), maxBlock)
+		p.block = make([]byte, 0, max(size, len(b)))
 	}
 	start := len(p.block)
 	p.block = append(p.block, b...)

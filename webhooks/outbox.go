@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,9 +46,21 @@ func (o *Outbox) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Event
 	if assetID == "" {
 		return nil
 	}
-	council, err := o.pub.Council(ctx, e)
+	// The event's council takes its public form, which may read its
+	// stream: ask for it only when a subscription to a council could
+	// match. Without one, "" matches no council below.
+	byCouncil, byAsset, err := o.candidates(ctx, tx, e.Position, assetID)
 	if err != nil {
-		return fmt.Errorf("webhooks: outbox: %w", err)
+		return fmt.Errorf("webhooks: outbox: match %s: %w", e.ID, err)
+	}
+	if !byCouncil && !byAsset {
+		return nil
+	}
+	council := ""
+	if byCouncil {
+		if council, err = o.pub.Council(ctx, e); err != nil {
+			return fmt.Errorf("webhooks: outbox: %w", err)
+		}
 	}
 	rows, err := tx.QueryContext(ctx, o.d.Rebind(`SELECT id FROM webhook_subscriptions
 		WHERE active = 1 AND after_position < ? AND (asset_id = ? OR (council <> '' AND council = ?))`),
@@ -86,4 +99,24 @@ func (o *Outbox) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Event
 		}
 	}
 	return nil
+}
+
+// candidates reports whether an active subscription made before position
+// follows some council, and whether one follows the asset.
+func (o *Outbox) candidates(ctx context.Context, tx messaging.Tx, position int64, assetID string) (byCouncil, byAsset bool, err error) {
+	rows, err := tx.QueryContext(ctx, o.d.Rebind(`SELECT
+		EXISTS (SELECT 1 FROM webhook_subscriptions WHERE active = 1 AND after_position < ? AND council <> ''),
+		EXISTS (SELECT 1 FROM webhook_subscriptions WHERE active = 1 AND after_position < ? AND asset_id = ?)`),
+		position, position, assetID)
+	if err != nil {
+		return false, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, false, errors.Join(rows.Err(), errors.New("no row"))
+	}
+	if err := rows.Scan(&byCouncil, &byAsset); err != nil {
+		return false, false, err
+	}
+	return byCouncil, byAsset, rows.Close()
 }
