@@ -73,6 +73,31 @@ func TestOutboxMatchesAndReplaysAddNothing(t *testing.T) {
 	})
 }
 
+// TestOutboxWithoutCouncilSubscriptions: with no active subscription to
+// a council (the outbox then never takes an event's council), a
+// subscription to an asset still gets that asset's events made after it,
+// and events of other assets go nowhere.
+func TestOutboxWithoutCouncilSubscriptions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.record("a1", nomination("a1", councilA))
+		toA1, _ := e.subscribe(NewSubscription{AssetID: "a1", URL: "https://a1.example/hook"})
+		gone, _ := e.subscribe(NewSubscription{Council: councilA, URL: "https://gone.example/hook"})
+		if err := e.registry().Unsubscribe(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		e.record("a1", decision("a1"), ownerChange("a1"))
+		e.record("a2", nomination("a2", councilA))
+		e.outbox(0)
+		if got := e.count(`SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = ?`, toA1.String()); got != 2 {
+			t.Errorf("the asset's subscription has %d deliveries, want 2", got)
+		}
+		if got := e.count(`SELECT COUNT(*) FROM webhook_deliveries`); got != 2 {
+			t.Errorf("%d deliveries in all, want 2", got)
+		}
+	})
+}
+
 // TestOutboxCouncilOfLaterEvents: a council subscription gets an asset's
 // later events, whose payloads do not name the council, when the outbox
 // meets them with a cold cache.

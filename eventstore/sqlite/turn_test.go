@@ -35,7 +35,7 @@ func openWithDB(t *testing.T) (*sqlite.Store, *sql.DB) {
 
 // TestWritersTakeTurns: a writer that commits and begins again at once -
 // a consumer catching up, batch after batch - does not starve the store's
-// appends, nor a statement on another handle. Under SQLite's busy handler
+// appends, nor another statement on the writer's own handle. Under SQLite's busy handler
 // alone the waiting writer looks for the lock every 100 ms and finds it
 // taken almost every time (an API write waited 60 s and failed at 10^6
 // events); with turns it waits for the transaction in hand, first come
