@@ -11,7 +11,9 @@
 //     "clock"). On every event of an asset it rebuilds the asset and writes
 //     the first day on which a clock event falls due
 //     ([domain.Asset.NextClockDue]), through the consumer's transaction, or
-//     deletes the asset's row when nothing is pending.
+//     deletes the asset's row when nothing is pending; unless the asset was
+//     last rebuilt from a stream that already held the event (the version
+//     it records in clock_versions), when there is nothing new to derive.
 //   - [Ticker] reads the rows due on or before today in England and runs
 //     [domain.Asset.AdvanceClocks] on those assets. [Ticker.Run] ticks at
 //     every midnight in Europe/London and, to pick up rows written after a

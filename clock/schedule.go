@@ -19,8 +19,11 @@ const ConsumerName = "clock"
 // every event of an asset, the asset's row holds the first day on which a
 // clock event of the asset falls due, or is gone when none is pending. It
 // derives the row from the asset's whole stream, so handling an event
-// twice, out of a replay or after a later event, writes the same row. It is
-// safe for concurrent use.
+// twice, out of a replay or after a later event, writes the same row; and
+// it records in clock_versions the version of the stream it derived from,
+// so that an event that version already holds is not derived again (a
+// consumer catching up on a long log loads each asset once, not once an
+// event). It is safe for concurrent use.
 type Schedule struct {
 	assets  *eventstore.Assets
 	dialect eventstore.Dialect
@@ -39,11 +42,22 @@ func NewSchedule(assets *eventstore.Assets, d eventstore.Dialect) *Schedule {
 func (s *Schedule) Name() string { return ConsumerName }
 
 // Handle rewrites the schedule row of the asset whose stream e belongs to,
-// through tx; events of other streams are ignored. It returns an error if
-// the asset cannot be loaded or the row cannot be written.
+// through tx; events of other streams are ignored. When the row was last
+// derived, through a transaction that committed, from a stream already
+// holding e (clock_versions), it is left as it is: the asset's stream only
+// grows, so deriving it again would write the same row, and a later event
+// of the stream comes to this consumer after e. It returns an error if the
+// asset cannot be loaded or the row cannot be read or written.
 func (s *Schedule) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Event) error {
 	id, ok := strings.CutPrefix(e.Stream, domain.AssetStream(""))
 	if !ok || id == "" {
+		return nil
+	}
+	derived, err := s.derived(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if derived >= e.Version {
 		return nil
 	}
 	a, err := s.assets.Load(ctx, id)
@@ -53,11 +67,44 @@ func (s *Schedule) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Eve
 	if err != nil {
 		return fmt.Errorf("clock: schedule asset %s: %w", id, err)
 	}
-	due, pending := a.NextClockDue()
-	if !pending {
-		return s.clear(ctx, tx, id)
+	if due, pending := a.NextClockDue(); pending {
+		err = s.set(ctx, tx, id, due)
+	} else {
+		err = s.clear(ctx, tx, id)
 	}
-	return s.set(ctx, tx, id, due)
+	if err != nil {
+		return err
+	}
+	return s.setDerived(ctx, tx, id, a.Version())
+}
+
+// derived returns the stream version the asset's row was last derived
+// from, 0 if none is recorded.
+func (s *Schedule) derived(ctx context.Context, tx messaging.Tx, id string) (int64, error) {
+	rows, err := tx.QueryContext(ctx, s.dialect.Rebind(`SELECT version FROM clock_versions WHERE asset_id = ?`), id)
+	if err != nil {
+		return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
+	}
+	defer rows.Close()
+	var v int64
+	if rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
+	}
+	return v, nil
+}
+
+func (s *Schedule) setDerived(ctx context.Context, tx messaging.Tx, id string, version int64) error {
+	_, err := tx.ExecContext(ctx, s.dialect.Rebind(`INSERT INTO clock_versions (asset_id, version) VALUES (?, ?)
+ON CONFLICT (asset_id) DO UPDATE SET version = excluded.version`), id, version)
+	if err != nil {
+		return fmt.Errorf("clock: record asset %s derived at version %d: %w", id, version, err)
+	}
+	return nil
 }
 
 func (s *Schedule) set(ctx context.Context, tx messaging.Tx, id string, due domain.Date) error {
