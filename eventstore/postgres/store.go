@@ -83,6 +83,15 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "acv"
 	}
+	// The registry's statements read a few rows by index, and none gained
+	// from JIT compilation; but a prepared statement's generic plan can
+	// estimate millions of rows (a consumer's page, "every event after the
+	// offset", at 10^7 events), and then each execution compiled for
+	// 20-70 ms to read nothing (docs/performance.md). A URL that sets jit
+	// keeps its own.
+	if cfg.ConnConfig.RuntimeParams["jit"] == "" {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}

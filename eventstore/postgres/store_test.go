@@ -80,6 +80,36 @@ func TestAppendOnlyTrigger(t *testing.T) {
 	}
 }
 
+// The store's connections run without JIT compilation, unless the URL asks
+// for it.
+func TestConnectionsRunWithoutJIT(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	for _, c := range []struct{ dsn, want string }{{dsn, "off"}, {withParam(t, dsn, "jit", "on"), "on"}} {
+		s := open(t, c.dsn, time.Now)
+		var got string
+		if err := s.Pool().QueryRow(context.Background(), `SHOW jit`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("jit = %s, want %s", got, c.want)
+		}
+	}
+}
+
+// withParam returns dsn (a URL or key=value pairs) with a run-time
+// parameter added.
+func withParam(t *testing.T, dsn, key, value string) string {
+	t.Helper()
+	if strings.Contains(dsn, "://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + key + "=" + value
+	}
+	return dsn + " " + key + "=" + value
+}
+
 func TestMigrateIsIdempotent(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	for i := 0; i < 3; i++ {
