@@ -29,9 +29,9 @@ var schema = []string{
 }
 
 // Migrate creates the clock_schedule and clock_versions tables and the
-// index on due_on if they do not exist, in one transaction. On PostgreSQL the transaction holds an
-// advisory lock, so nodes starting together create them once. It is
-// idempotent and safe to call on every start.
+// index on due_on if they do not exist, in one transaction. On PostgreSQL
+// the transaction holds an advisory lock, so nodes starting together
+// create them once. It is idempotent and safe to call on every start.
 func Migrate(ctx context.Context, db *sql.DB, d eventstore.Dialect) error {
 	return messaging.CreateSchema(ctx, db, d, "clock", schema...)
 }
