@@ -81,18 +81,8 @@ func (s *Schedule) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Eve
 // derived returns the stream version the asset's row was last derived
 // from, 0 if none is recorded.
 func (s *Schedule) derived(ctx context.Context, tx messaging.Tx, id string) (int64, error) {
-	rows, err := tx.QueryContext(ctx, s.dialect.Rebind(`SELECT version FROM clock_versions WHERE asset_id = ?`), id)
+	v, err := messaging.QueryInt64(ctx, tx, s.dialect.Rebind(`SELECT version FROM clock_versions WHERE asset_id = ?`), id)
 	if err != nil {
-		return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
-	}
-	defer rows.Close()
-	var v int64
-	if rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("clock: read the derived version of asset %s: %w", id, err)
 	}
 	return v, nil

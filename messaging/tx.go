@@ -66,3 +66,21 @@ func (r watermillRows) Err() error {
 	}
 	return nil
 }
+
+// QueryInt64 runs a query for at most one integer inside tx and returns
+// it, or 0 when the query returns no row: a consumer's "version already
+// derived" lookup.
+func QueryInt64(ctx context.Context, tx Tx, query string, args ...any) (int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var v int64
+	if rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, err
+		}
+	}
+	return v, rows.Err()
+}

@@ -142,18 +142,11 @@ func (p *Projector) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Ev
 // shownVersion is the stream version the asset's rows were derived from,
 // 0 when it has none.
 func (p *Projector) shownVersion(ctx context.Context, tx messaging.Tx, id string) (int64, error) {
-	rows, err := tx.QueryContext(ctx, p.db.Dialect.Rebind(`SELECT version FROM `+tableAssets+` WHERE asset_id = ?`), id)
+	v, err := messaging.QueryInt64(ctx, tx, p.db.Dialect.Rebind(`SELECT version FROM `+tableAssets+` WHERE asset_id = ?`), id)
 	if err != nil {
 		return 0, fmt.Errorf("projector: read version of %s: %w", id, err)
 	}
-	defer rows.Close()
-	var v int64
-	if rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return 0, fmt.Errorf("projector: read version of %s: %w", id, err)
-		}
-	}
-	return v, rows.Err()
+	return v, nil
 }
 
 // AssetID returns the asset id of an asset stream (asset-<id>).
