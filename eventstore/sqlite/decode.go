@@ -34,11 +34,11 @@ const selectEvent = `SELECT position, version, data, recorded_at, schema_version
 // row through its hash instead of failing.
 type pageDecoder struct {
 	eventstore.PageBuffer
-	dates  map[string]domain.Date
-	raw    [8]sql.RawBytes
-	dest   [8]any
-	packed [10][]byte // the text columns, unpacked
-	text   []byte     // holds the text columns that had escapes
+	dates   map[string]domain.Date
+	raw     [8]sql.RawBytes
+	dest    [8]any
+	packed  [10][]byte // the text columns, unpacked
+	escaped []byte     // holds the text columns that had escapes
 }
 
 func newPageDecoder() *pageDecoder {
@@ -81,23 +81,42 @@ func num(b []byte) int64 {
 // scan decodes the current row into e; extra are the destinations of the
 // row's columns after selectEvent's.
 func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event, extra ...any) error {
+	if err := d.scanRow(rows, extra...); err != nil {
+		return err
+	}
+	d.numbers(e)
+	return d.text(e, d.raw[7])
+}
+
+// scanRow scans the current row into d.raw; extra are the destinations of
+// the row's columns after selectEvent's.
+func (d *pageDecoder) scanRow(rows *sql.Rows, extra ...any) error {
 	dest := d.dest[:]
 	if len(extra) > 0 {
 		dest = append(append(make([]any, 0, len(dest)+len(extra)), dest...), extra...)
 	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	if err := d.unpack(d.raw[7]); err != nil {
-		return err
-	}
-	r, t, m := &d.raw, &d.packed, &e.Metadata
+	return rows.Scan(dest...)
+}
+
+// numbers decodes the scanned row's columns other than the packed text
+// ones into e, copying its bytes into d's buffer.
+func (d *pageDecoder) numbers(e *eventstore.Event) {
+	r := &d.raw
 	e.Position = num(r[0])
 	e.Version = num(r[1])
 	e.Data = d.Bytes(r[2])
 	e.RecordedAt = time.UnixMicro(num(r[3])).UTC()
-	m.SchemaVersion = int(num(r[4]))
+	e.Metadata.SchemaVersion = int(num(r[4]))
 	e.PrevHash, e.Hash = d.Bytes(r[5]), d.Bytes(r[6])
+}
+
+// text decodes packed, a row's text columns as selectEvent packs them,
+// into e.
+func (d *pageDecoder) text(e *eventstore.Event, packed []byte) error {
+	if err := d.unpack(packed); err != nil {
+		return err
+	}
+	t, m := &d.packed, &e.Metadata
 	e.ID, _ = uuid.ParseBytes(t[0])
 	e.Stream = d.String(t[1])
 	e.Type = d.String(t[2])
@@ -112,16 +131,16 @@ func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event, extra ...any) er
 var errPacked = errors.New("text columns: not the JSON array of strings SQLite writes")
 
 // unpack splits b, SQLite's json_array of the text columns, into
-// d.packed: slices of b, or of d.text for a string with escapes. They are
+// d.packed: slices of b, or of d.escaped for a string with escapes. They are
 // valid until the next call.
 func (d *pageDecoder) unpack(b []byte) error {
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
 		return errPacked
 	}
-	if cap(d.text) < len(b) {
-		d.text = make([]byte, 0, len(b)) // unescaped strings are shorter: it never grows
+	if cap(d.escaped) < len(b) {
+		d.escaped = make([]byte, 0, len(b)) // unescaped strings are shorter: it never grows
 	}
-	d.text = d.text[:0]
+	d.escaped = d.escaped[:0]
 	rest := b[1 : len(b)-1]
 	for i := range d.packed {
 		if i > 0 {
@@ -142,12 +161,12 @@ func (d *pageDecoder) unpack(b []byte) error {
 			d.packed[i], rest = rest[:j], rest[j+1:]
 			continue
 		}
-		start := len(d.text)
+		start := len(d.escaped)
 		var err error
-		if d.text, rest, err = unescape(d.text, rest); err != nil {
+		if d.escaped, rest, err = unescape(d.escaped, rest); err != nil {
 			return err
 		}
-		d.packed[i] = d.text[start:len(d.text):len(d.text)]
+		d.packed[i] = d.escaped[start:len(d.escaped):len(d.escaped)]
 	}
 	if len(rest) != 0 {
 		return errPacked

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/google/uuid"
@@ -45,7 +46,7 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 }
 
 func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
-	keys := &keyMerger{read: s.read}
+	keys := &keyMerger{read: s.read, dec: newPageDecoder()}
 	defer keys.close()
 	return eventstore.ReadOpening(ctx, limit, chunkSize,
 		func(ctx context.Context, next func() *eventstore.Event) error {
@@ -60,13 +61,36 @@ func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventsto
 				if e == nil {
 					return nil
 				}
-				if err := dec.scan(rows, e); err != nil {
+				if err := dec.scanRow(rows); err != nil {
 					return err
 				}
+				dec.numbers(e)
+				keys.texts.push(dec.Bytes(dec.raw[7]))
 			}
 			return rows.Err()
 		},
 		keys.open)
+}
+
+// texts hands the packed text columns of a page's rows from its reader,
+// which only copies them, to its opener, which decodes them: the two
+// goroutines' shares of the page's work are then about even.
+type texts struct {
+	mu     sync.Mutex
+	packed [][]byte
+}
+
+func (t *texts) push(b []byte) {
+	t.mu.Lock()
+	t.packed = append(t.packed, b)
+	t.mu.Unlock()
+}
+
+// from returns the n packed rows from the ith on, which were pushed.
+func (t *texts) from(i, n int) [][]byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.packed[i : i+n]
 }
 
 // keyMerger opens the sealed values of the chunks of a ReadAll page, which
@@ -76,6 +100,9 @@ func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventsto
 // snapshot is no older than theirs and holds the key of every event they
 // hold (keys and events commit together).
 type keyMerger struct {
+	texts  texts        // the chunks' text columns, still packed
+	done   int          // events of the page decoded so far
+	dec    *pageDecoder // decodes the text columns
 	read   *sql.DB
 	keys   *sql.Rows // nil until the first sealed event
 	next   positionKey
@@ -86,8 +113,13 @@ type keyMerger struct {
 
 // open opens the events of chunk, the next of the page.
 func (m *keyMerger) open(ctx context.Context, chunk []eventstore.Event) error {
+	packed := m.texts.from(m.done, len(chunk))
+	m.done += len(chunk)
 	for i := range chunk {
 		e := &chunk[i]
+		if err := m.dec.text(e, packed[i]); err != nil {
+			return err
+		}
 		if !eventstore.Sealed(e.Data) {
 			continue
 		}
