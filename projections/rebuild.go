@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -31,9 +32,10 @@ const (
 )
 
 // Rebuild rebuilds every read model from position 0 into fresh tables, then
-// swaps them in, with the checkpoint, in one transaction: until the swap the
-// API keeps serving the old tables, and a projector that runs alongside
-// carries on from the rebuild's checkpoint afterwards. It returns the
+// swaps them in, with the checkpoint, in one transaction, and drops the
+// tables they replaced ([swap]): until the swap the API keeps serving the
+// old tables, and a projector that runs alongside carries on from the
+// rebuild's checkpoint afterwards. It returns the
 // position the rebuilt read models stand at: the log's horizon when it
 // started.
 //
@@ -215,8 +217,43 @@ func writeFresh(ctx context.Context, db DB, w Writer, batches []*batch) error {
 }
 
 // swap replaces the live tables by the rebuilt ones and sets the checkpoint,
-// in one transaction.
+// in one transaction, then drops the tables it replaced.
+//
+// The transaction only renames: each live table to a retired set's name
+// (a suffix like a rebuild's, so that [dropLeftovers] finds the set if
+// the process dies before it is dropped) and each fresh one to the live
+// name. Dropping a table is not free on SQLite: it walks every page to
+// free it, 0.8 s for the set at 10^6 events, 8.3 s when its pages were
+// out of the cache, and inside the swap that was as long as the one
+// writer, and so every append, waited. The retired tables are dropped
+// afterwards one statement each, so that appends and the projector get
+// their turns in between.
 func swap(ctx context.Context, db DB, suffix string, end int64) error {
+	retired := retiredSuffix(suffix)
+	if err := renameIn(ctx, db, suffix, retired, end); err != nil {
+		return err
+	}
+	if err := DropTables(ctx, db.SQL, db.Dialect, retired); err != nil {
+		return fmt.Errorf("rebuild: swapped in, but the replaced tables (suffix %s) are left: %w", retired, err)
+	}
+	return nil
+}
+
+// retiredSuffix names the set a swap retires: the rebuild's suffix with
+// its first digit changed, so a rebuild suffix still ("_r" and base 36
+// digits) and never the rebuild's own.
+func retiredSuffix(suffix string) string {
+	first := suffix[len("_r")]
+	next := byte('0')
+	if first == '0' {
+		next = '1'
+	}
+	return "_r" + string(next) + suffix[len("_r")+1:]
+}
+
+// renameIn is the swap's transaction: the live set renamed to retired, the
+// fresh one (suffix) to the live names, and the checkpoint set to end.
+func renameIn(ctx context.Context, db DB, suffix, retired string, end int64) error {
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
@@ -227,9 +264,15 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	if _, err := messaging.LockOffset(ctx, tx, db.Dialect, ConsumerName); err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
 	}
+	names, err := readModelTables(ctx, tx, db.Dialect)
+	if err != nil {
+		return fmt.Errorf("rebuild: swap: %w", err)
+	}
 	for _, t := range tableNames(db.Dialect) {
-		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
-			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+		if slices.Contains(names, t) {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+` RENAME TO `+t+retired); err != nil {
+				return fmt.Errorf("rebuild: swap %s: %w", t, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+suffix+` RENAME TO `+t); err != nil {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
@@ -244,29 +287,40 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	return nil
 }
 
-// dropLeftovers drops the tables of a rebuild that died before its swap:
-// every set whose suffix starts with _r. On SQLite the FTS5 table's own
-// tables (rm_search_rX_data ...) go with it.
-func dropLeftovers(ctx context.Context, db DB) error {
-	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\_%\_r%' ESCAPE '\'`
-	if db.Dialect == Postgres {
-		q = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rm\_%\_r%' ESCAPE '\'`
+// readModelTables returns the names of the read models' tables (every
+// set's) in the database, read through q.
+func readModelTables(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, d Dialect) ([]string, error) {
+	query := `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\_%' ESCAPE '\'`
+	if d == Postgres {
+		query = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rm\_%' ESCAPE '\'`
 	}
-	rows, err := db.SQL.QueryContext(ctx, q)
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("rebuild: find leftovers: %w", err)
+		return nil, fmt.Errorf("list the read models' tables: %w", err)
 	}
+	defer rows.Close()
 	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return fmt.Errorf("rebuild: find leftovers: %w", err)
+			return nil, fmt.Errorf("list the read models' tables: %w", err)
 		}
 		names = append(names, n)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the read models' tables: %w", err)
+	}
+	return names, nil
+}
+
+// dropLeftovers drops the tables of a rebuild that died before its swap:
+// every set whose suffix starts with _r. On SQLite the FTS5 table's own
+// tables (rm_search_rX_data ...) go with it.
+func dropLeftovers(ctx context.Context, db DB) error {
+	names, err := readModelTables(ctx, db.SQL, db.Dialect)
+	if err != nil {
 		return fmt.Errorf("rebuild: find leftovers: %w", err)
 	}
 	for _, suffix := range leftoverSuffixes(names, tableNames(db.Dialect)) {
