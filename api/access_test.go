@@ -170,7 +170,7 @@ func TestGroupsAndOwnersActForThemselves(t *testing.T) {
 // consumers keep one open.
 func (st *accessStack) lastEventInto(id string, v any) {
 	st.t.Helper()
-	es, err := st.store.ReadStream(context.Background(), domain.AssetStream(id), 1)
+	es, err := st.store.ReadStream(context.Background(), domain.AssetStream(id), 1, eventstore.Opened)
 	if err != nil {
 		st.t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The whole stream, even for a later page: redaction learns from every
 	// event which parties are organisations.
-	stored, err := s.Store.ReadStream(r.Context(), domain.AssetStream(id), 1)
+	stored, err := s.Store.ReadStream(r.Context(), domain.AssetStream(id), 1, eventstore.Opened)
 	if err != nil {
 		return fmt.Errorf("read asset %s: %w", id, err)
 	}

@@ -119,11 +119,11 @@ type readCounter struct {
 	reads map[string]int
 }
 
-func (c *readCounter) ReadStream(ctx context.Context, stream string, fromVersion int64) ([]eventstore.Event, error) {
+func (c *readCounter) ReadStream(ctx context.Context, stream string, fromVersion int64, pd eventstore.PersonalData) ([]eventstore.Event, error) {
 	c.mu.Lock()
 	c.reads[stream]++
 	c.mu.Unlock()
-	return c.Store.ReadStream(ctx, stream, fromVersion)
+	return c.Store.ReadStream(ctx, stream, fromVersion, pd)
 }
 
 // A schedule catching up on a log derives each asset once, from its whole

@@ -59,7 +59,14 @@ type Saved struct {
 // Load returns the asset with id rebuilt from its stream. It returns an
 // error matching [domain.ErrNotFound] for an asset with no events.
 func (r *Assets) Load(ctx context.Context, id string) (*domain.Asset, error) {
-	a, err := r.load(ctx, id)
+	return r.LoadAs(ctx, id, Opened)
+}
+
+// LoadAs is [Assets.Load] with the sealed personal data in the asset's
+// events as pd says: a reader whose output holds none of it (the clock's
+// schedule) loads [AsErased] and reads no key.
+func (r *Assets) LoadAs(ctx context.Context, id string, pd PersonalData) (*domain.Asset, error) {
+	a, err := r.load(ctx, id, pd)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +76,8 @@ func (r *Assets) Load(ctx context.Context, id string) (*domain.Asset, error) {
 	return a, nil
 }
 
-func (r *Assets) load(ctx context.Context, id string) (*domain.Asset, error) {
-	stored, err := r.store.ReadStream(ctx, domain.AssetStream(id), 1)
+func (r *Assets) load(ctx context.Context, id string, pd PersonalData) (*domain.Asset, error) {
+	stored, err := r.store.ReadStream(ctx, domain.AssetStream(id), 1, pd)
 	if err != nil {
 		return nil, fmt.Errorf("load asset %s: %w", id, err)
 	}

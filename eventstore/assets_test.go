@@ -75,7 +75,7 @@ func TestAssetsCreateLoadUpdate(t *testing.T) {
 		t.Fatalf("Update at version 1 = %+v, %v", saved, err)
 	}
 
-	stored, err := store.ReadStream(ctx, domain.AssetStream("a1"), 1)
+	stored, err := store.ReadStream(ctx, domain.AssetStream("a1"), 1, eventstore.Opened)
 	if err != nil || len(stored) != 2 {
 		t.Fatalf("stream has %d events, %v", len(stored), err)
 	}
@@ -97,7 +97,7 @@ func TestAssetsCreateLoadUpdate(t *testing.T) {
 	if !errors.As(err, &rule) && !errors.As(err, &verr) {
 		t.Errorf("deciding twice: %v, want a rule or validation error", err)
 	}
-	if got, _ := store.ReadStream(ctx, domain.AssetStream("a1"), 1); len(got) != 2 {
+	if got, _ := store.ReadStream(ctx, domain.AssetStream("a1"), 1, eventstore.Opened); len(got) != 2 {
 		t.Errorf("a refused command appended: stream has %d events", len(got))
 	}
 }
@@ -136,7 +136,7 @@ func TestAssetsUpdateRetriesOnConflict(t *testing.T) {
 			}
 		}
 	}
-	got, _ := store.ReadStream(ctx, domain.AssetStream("a1"), 1)
+	got, _ := store.ReadStream(ctx, domain.AssetStream("a1"), 1, eventstore.Opened)
 	if len(got) != 1+n-failed {
 		t.Errorf("stream has %d events; %d updates succeeded", len(got), n-failed)
 	}
@@ -182,7 +182,7 @@ func TestAssetsWithEventIDs(t *testing.T) {
 			t.Errorf("node's Update: %v", err)
 		}
 	}
-	stored, err := store.ReadStream(ctx, domain.AssetStream("a1"), 1)
+	stored, err := store.ReadStream(ctx, domain.AssetStream("a1"), 1, eventstore.Opened)
 	if err != nil || len(stored) != 2 {
 		t.Fatalf("stream has %d events (%v), want the nomination and one overdue event", len(stored), err)
 	}
@@ -202,7 +202,7 @@ func TestAssetsWithEventIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := store.ReadStream(ctx, domain.AssetStream("a2"), 1)
+	a2, _ := store.ReadStream(ctx, domain.AssetStream("a2"), 1, eventstore.Opened)
 	if len(a2) != 1 || a2[0].ID != idOf("a2", saved.Events[0]) || a2[0].Metadata.CorrelationID != corr {
 		t.Errorf("a2 stored %+v, want the deterministic id and the context's correlation id %s", a2, corr)
 	}
@@ -210,7 +210,7 @@ func TestAssetsWithEventIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a3, _ := store.ReadStream(ctx, domain.AssetStream("a3"), 1)
+	a3, _ := store.ReadStream(ctx, domain.AssetStream("a3"), 1, eventstore.Opened)
 	if len(a3) != 1 || a3[0].ID == idOf("a3", saved.Events[0]) || a3[0].Metadata.CorrelationID != uuid.Nil {
 		t.Errorf("the original repository stored %+v, want a fresh id and no correlation id", a3)
 	}

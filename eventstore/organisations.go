@@ -27,7 +27,7 @@ func NewOrganisations(store Store, newID func() uuid.UUID) *Organisations {
 // Load returns the organisation with id rebuilt from its stream. It returns
 // an error matching [domain.ErrNotFound] for an organisation with no events.
 func (r *Organisations) Load(ctx context.Context, id string) (*domain.Organisation, error) {
-	stored, err := r.store.ReadStream(ctx, domain.OrganisationStream(id), 1)
+	stored, err := r.store.ReadStream(ctx, domain.OrganisationStream(id), 1, Opened)
 	if err != nil {
 		return nil, fmt.Errorf("load organisation %s: %w", id, err)
 	}

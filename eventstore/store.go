@@ -18,7 +18,8 @@ type Store interface {
 
 	// ReadStream returns the events of stream with version >= fromVersion, in
 	// version order. A stream with no events reads as empty, not an error.
-	ReadStream(ctx context.Context, stream string, fromVersion int64) ([]Event, error)
+	// Sealed personal data comes as pd says.
+	ReadStream(ctx context.Context, stream string, fromVersion int64, pd PersonalData) ([]Event, error)
 
 	// ReadAll returns at most limit events that follow position after in the
 	// store's global order; after 0 reads from the start. Every event read
@@ -81,7 +82,9 @@ const (
 	// subject were erased, and no key is read or used. For readers whose
 	// output holds no personal data: the read models' rebuild, whose rows
 	// are the same either way (projections), reads the log this way and
-	// spends nothing on keys and decryption.
+	// spends nothing on keys and decryption, and so do the consumers that
+	// derive rows from an asset's history (its projector, its clock's
+	// schedule).
 	AsErased
 )
 

@@ -122,7 +122,7 @@ func Replay(ctx context.Context, db *sql.DB, d eventstore.Dialect, store eventst
 	if c == nil {
 		return fmt.Errorf("poisoned event %d belongs to consumer %q: %w", id, p.Consumer, ErrUnknownPoisoned)
 	}
-	events, err := store.ReadStream(ctx, p.Stream, p.Version)
+	events, err := store.ReadStream(ctx, p.Stream, p.Version, eventstore.Opened)
 	if err != nil {
 		return fmt.Errorf("replay %d: %w", id, err)
 	}

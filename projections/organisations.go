@@ -82,7 +82,7 @@ func refreshOrganisations(ctx context.Context, store eventstore.Store, db DB, id
 // writeOrganisation writes the directory row of organisation id, derived
 // from its whole stream, through ex.
 func writeOrganisation(ctx context.Context, store eventstore.Store, d Dialect, ex Execer, id string) error {
-	stored, err := store.ReadStream(ctx, domain.OrganisationStream(id), 1)
+	stored, err := store.ReadStream(ctx, domain.OrganisationStream(id), 1, eventstore.Opened)
 	if err != nil {
 		return fmt.Errorf("projector: organisation %s: %w", id, err)
 	}

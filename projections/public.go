@@ -84,7 +84,7 @@ func (p *Publisher) Public(ctx context.Context, e eventstore.Event) (PublicEvent
 			return p.next(st, e)
 		}
 	}
-	history, err := p.store.ReadStream(ctx, e.Stream, 1)
+	history, err := p.store.ReadStream(ctx, e.Stream, 1, eventstore.Opened)
 	if err != nil {
 		return PublicEvent{}, fmt.Errorf("publish %s@%d: read stream: %w", e.Stream, e.Version, err)
 	}
@@ -106,7 +106,7 @@ func (p *Publisher) At(ctx context.Context, stream string, version int64) (Publi
 			from, follows = version, true
 		}
 	}
-	events, err := p.store.ReadStream(ctx, stream, from)
+	events, err := p.store.ReadStream(ctx, stream, from, eventstore.Opened)
 	if err != nil {
 		return PublicEvent{}, fmt.Errorf("publish %s@%d: read stream: %w", stream, version, err)
 	}

@@ -42,7 +42,7 @@ func TestPublisher(t *testing.T) {
 	if _, err := store.Append(ctx, stream, eventstore.NoStream, news); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := store.ReadStream(ctx, stream, 1)
+	stored, err := store.ReadStream(ctx, stream, 1, eventstore.Opened)
 	if err != nil {
 		t.Fatal(err)
 	}

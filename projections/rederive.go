@@ -27,7 +27,7 @@ func Rederive(ctx context.Context, store eventstore.Store, db DB, regimes domain
 	}
 	rows := make([]AssetRows, 0, len(ids))
 	for _, id := range ids {
-		stored, err := store.ReadStream(ctx, domain.AssetStream(id), 1)
+		stored, err := store.ReadStream(ctx, domain.AssetStream(id), 1, eventstore.AsErased) // as the projector reads it
 		if err != nil {
 			return fmt.Errorf("rederive: %w", err)
 		}

@@ -121,7 +121,7 @@ func (e *env) record(assetID string, events ...domain.Event) []eventstore.Event 
 	if _, err := e.store.Append(ctx, stream, eventstore.Any, news); err != nil {
 		e.t.Fatalf("append to %s: %v", stream, err)
 	}
-	stored, err := e.store.ReadStream(ctx, stream, 1)
+	stored, err := e.store.ReadStream(ctx, stream, 1, eventstore.Opened)
 	if err != nil {
 		e.t.Fatal(err)
 	}

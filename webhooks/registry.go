@@ -101,7 +101,7 @@ func (r *Registry) Subscribe(ctx context.Context, n NewSubscription) (Subscripti
 		return Subscription{}, "", err
 	}
 	if n.AssetID != "" {
-		events, err := r.store.ReadStream(ctx, domain.AssetStream(n.AssetID), 1)
+		events, err := r.store.ReadStream(ctx, domain.AssetStream(n.AssetID), 1, eventstore.Opened)
 		if err != nil {
 			return Subscription{}, "", fmt.Errorf("webhooks: subscribe: read asset %s: %w", n.AssetID, err)
 		}

@@ -48,7 +48,7 @@ func testPersonalData(t *testing.T, b Backend) {
 	secrets := []string{"p-ada", "Ada Quorn", "4 Mill Lane", "ada@example.org", "Ben Quorn"}
 	read := func() string {
 		t.Helper()
-		events, err := s.ReadStream(ctx, st, 1)
+		events, err := s.ReadStream(ctx, st, 1, eventstore.Opened)
 		if err != nil || len(events) != 3 {
 			t.Fatalf("ReadStream = %d events, %v", len(events), err)
 		}
@@ -88,8 +88,8 @@ func testPersonalData(t *testing.T, b Backend) {
 	if strings.Contains(got, eventstore.SealedKey) || !strings.Contains(got, "Brewery Ltd") {
 		t.Errorf("read events: %s", got)
 	}
-	// ReadStreams AsErased gives every sealed value its placeholder,
-	// whatever keys exist, and the rest as stored.
+	// ReadStreams and ReadStream AsErased give every sealed value its
+	// placeholder, whatever keys exist, and the rest as stored.
 	asErased := func() string {
 		t.Helper()
 		h, err := s.Horizon(ctx)
@@ -100,8 +100,15 @@ func testPersonalData(t *testing.T, b Backend) {
 		if err != nil || len(events) != 3 {
 			t.Fatalf("ReadStreams AsErased = %d events, %v", len(events), err)
 		}
+		one, err := s.ReadStream(ctx, st, 1, eventstore.AsErased)
+		if err != nil || len(one) != 3 {
+			t.Fatalf("ReadStream AsErased = %d events, %v", len(one), err)
+		}
 		var b bytes.Buffer
-		for _, e := range events {
+		for i, e := range events {
+			if !bytes.Equal(e.Data, one[i].Data) {
+				t.Errorf("version %d AsErased: ReadStreams gives %s, ReadStream %s", e.Version, e.Data, one[i].Data)
+			}
 			if err := json.Compact(&b, e.Data); err != nil {
 				t.Fatalf("version %d is not JSON: %v", e.Version, err)
 			}
@@ -195,7 +202,7 @@ func testPersonalDataPages(t *testing.T, b Backend) {
 	}
 	want := map[string]string{} // event id: data as ReadStream reads it
 	for _, st := range streams {
-		es, err := s.ReadStream(ctx, st, 1)
+		es, err := s.ReadStream(ctx, st, 1, eventstore.Opened)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -129,7 +129,7 @@ func testAppendAndRead(t *testing.T, b Backend) {
 	if pos2[0] <= pos[2] {
 		t.Errorf("second append positions %v not after %v", pos2, pos)
 	}
-	got, err := s.ReadStream(ctx, st, 1)
+	got, err := s.ReadStream(ctx, st, 1, eventstore.Opened)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +168,11 @@ func testAppendAndRead(t *testing.T, b Backend) {
 	if d := got[0].Metadata.EffectiveDate.String(); d != "2026-04-01" {
 		t.Errorf("effective date = %s, want 2026-04-01", d)
 	}
-	tail, err := s.ReadStream(ctx, st, 4)
+	tail, err := s.ReadStream(ctx, st, 4, eventstore.Opened)
 	if err != nil || len(tail) != 2 || tail[0].Version != 4 {
 		t.Errorf("ReadStream from 4 = %d events (%v), want versions 4 and 5", len(tail), err)
 	}
-	empty, err := s.ReadStream(ctx, stream(), 1)
+	empty, err := s.ReadStream(ctx, stream(), 1, eventstore.Opened)
 	if err != nil || len(empty) != 0 {
 		t.Errorf("ReadStream of an unknown stream = %d events, %v; want none, no error", len(empty), err)
 	}
@@ -210,7 +210,7 @@ func testExpectedVersion(t *testing.T, b Backend) {
 			}
 		})
 	}
-	got, _ := s.ReadStream(ctx, st, 1)
+	got, _ := s.ReadStream(ctx, st, 1, eventstore.Opened)
 	if len(got) != 4 {
 		t.Errorf("stream has %d events, want 4", len(got))
 	}
@@ -337,7 +337,7 @@ func testRace(t *testing.T, b Backend) {
 	if wins.Load() != 1 || conflicts.Load() != n-1 {
 		t.Errorf("%d appends at version 1: %d won, %d conflicted; want exactly one winner", n, wins.Load(), conflicts.Load())
 	}
-	got, _ := s.ReadStream(ctx, st, 1)
+	got, _ := s.ReadStream(ctx, st, 1, eventstore.Opened)
 	if len(got) != 3 {
 		t.Errorf("stream has %d events, want 3", len(got))
 	}

@@ -37,7 +37,7 @@ func TestInsertOneBinary(t *testing.T) {
 		if err != nil {
 			t.Fatalf("append with date %q: %v", d, err)
 		}
-		got, err := s.ReadStream(ctx, stream, 0)
+		got, err := s.ReadStream(ctx, stream, 0, eventstore.Opened)
 		if err != nil || len(got) != 1 {
 			t.Fatalf("read back: %v, %d events", err, len(got))
 		}

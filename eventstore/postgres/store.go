@@ -453,8 +453,11 @@ func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([
 }
 
 // ReadStream implements [eventstore.Store.ReadStream].
-func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64) ([]eventstore.Event, error) {
-	events, err := s.query(ctx, selectEvent+` WHERE stream_id = $1 AND version >= $2 ORDER BY version`, stream, fromVersion)
+func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64, pd eventstore.PersonalData) ([]eventstore.Event, error) {
+	events, err := scanN(ctx, s.pool, 0, selectEvent+` WHERE stream_id = $1 AND version >= $2 ORDER BY version`, stream, fromVersion)
+	if err == nil {
+		err = safe(eventstore.OpenEvents(ctx, events, pd.Lookup(s.keys)))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}

@@ -141,7 +141,7 @@ func TestPageSize(t *testing.T) {
 	if _, err := s.Append(ctx, "asset-x", eventstore.NoStream, []eventstore.NewEvent{eventstoretest.Event("t.v1")}); err != nil {
 		t.Fatalf("append to a 4 KiB store: %v", err)
 	}
-	es, err := s.ReadStream(ctx, "asset-x", 1)
+	es, err := s.ReadStream(ctx, "asset-x", 1, eventstore.Opened)
 	if err != nil || len(es) != 1 {
 		t.Fatalf("read a 4 KiB store: %d events, %v", len(es), err)
 	}
