@@ -123,6 +123,7 @@ FROM pg_index i WHERE i.indrelid = 'raw_events'::regclass
 // checkpoint writes the copy out, so that no flush of it lands inside a
 // measurement. The copy keeps each row's tx_id, so the (tx_id, position)
 // index has the log's shape; positions are drawn afresh in the same order.
+// Last, the indexes of both tables are read whole (warmIndexes).
 func pgCopyLog(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -171,7 +172,68 @@ func pgCopyLog(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	if _, err := pool.Exec(ctx, `CHECKPOINT`); err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42501") {
 		return 0, fmt.Errorf("baseline: checkpoint: %w", err)
 	}
+	for _, table := range []string{"events", "raw_events"} {
+		if err := warmIndexes(ctx, pool, table); err != nil {
+			return 0, err
+		}
+	}
 	return n, nil
+}
+
+// warmIndexes reads every index of table from end to end, so that the
+// appends that follow find both tables' indexes in the operating system's
+// page cache. Writing the copy pushed the log's own pages out of it and
+// left the copy's in: at 10^7 events the store's batch inserts then
+// waited 9.9 s on block reads against the raw inserts' 0.8 s, for the same
+// number of blocks read (pg_stat_statements), and the comparison measured
+// the cache, not the inserts. In a live registry the log's indexes are
+// in use, so warm.
+func warmIndexes(ctx context.Context, pool *pgxpool.Pool, table string) error {
+	stmts, err := warmStatements(ctx, pool, table)
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, warmSettings); err != nil {
+			return err
+		}
+		for _, q := range stmts {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("baseline: read the indexes of %s: %w", table, err)
+	}
+	return nil
+}
+
+// warmSettings make each of [warmStatements] an index-only scan of its
+// index (the tables are vacuumed, so their pages are all visible).
+const warmSettings = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off`
+
+// warmStatements returns, for each index of table, a statement that reads
+// it whole in its order: its key columns, sorted as it holds them.
+func warmStatements(ctx context.Context, pool *pgxpool.Pool, table string) ([]string, error) {
+	rows, err := pool.Query(ctx, `SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord)
+FROM pg_index i, unnest(i.indkey[0:i.indnkeyatts-1]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attnum = k.attnum
+WHERE i.indrelid = $1::regclass AND a.attrelid = i.indrelid
+GROUP BY i.indexrelid ORDER BY i.indexrelid`, table)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: the indexes of %s: %w", table, err)
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("baseline: the indexes of %s: %w", table, err)
+	}
+	stmts := make([]string, len(cols))
+	for i, c := range cols {
+		stmts[i] = `SELECT count(*) FROM (SELECT ` + c + ` FROM ` + pgx.Identifier{table}.Sanitize() + ` ORDER BY ` + c + `) s`
+	}
+	return stmts, nil
 }
 
 // pgRoom is [Baseline.Room]. The copy needs what events takes, and as
