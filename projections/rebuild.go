@@ -35,9 +35,8 @@ const (
 // swaps them in, with the checkpoint, in one transaction, and drops the
 // tables they replaced ([swap]): until the swap the API keeps serving the
 // old tables, and a projector that runs alongside carries on from the
-// rebuild's checkpoint afterwards. It returns the
-// position the rebuilt read models stand at: the log's horizon when it
-// started.
+// rebuild's checkpoint afterwards. It returns the position the rebuilt
+// read models stand at: the log's horizon when it started.
 //
 // It streams, in three stages that overlap: the log is read up to the
 // horizon stream by stream ([eventstore.Store.ReadStreams]), so each
