@@ -445,7 +445,7 @@ func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([
 	for i, e := range events {
 		ids[i] = e.ID
 	}
-	out, err := s.query(ctx, selectEvent+` WHERE event_id = ANY($1) ORDER BY position`, ids)
+	out, err := s.query(ctx, eventstore.Opened, selectEvent+` WHERE event_id = ANY($1) ORDER BY position`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("look up event ids: %w", err)
 	}
@@ -454,10 +454,7 @@ func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([
 
 // ReadStream implements [eventstore.Store.ReadStream].
 func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64, pd eventstore.PersonalData) ([]eventstore.Event, error) {
-	events, err := scanN(ctx, s.pool, 0, selectEvent+` WHERE stream_id = $1 AND version >= $2 ORDER BY version`, stream, fromVersion)
-	if err == nil {
-		err = safe(eventstore.OpenEvents(ctx, events, pd.Lookup(s.keys)))
-	}
+	events, err := s.query(ctx, pd, selectEvent+` WHERE stream_id = $1 AND version >= $2 ORDER BY version`, stream, fromVersion)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -584,23 +581,20 @@ func (s *Store) ReadStreams(ctx context.Context, upTo int64, after eventstore.St
 	return events, nil
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
-	return s.queryN(ctx, 0, q, args...)
-}
-
-// queryN is query with room for n events made up front (n is the LIMIT).
-func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
-	out, err := scanN(ctx, s.pool, n, q, args...)
+// query runs q, which selects events, and gives their sealed personal
+// data as pd says.
+func (s *Store) query(ctx context.Context, pd eventstore.PersonalData, q string, args ...any) ([]eventstore.Event, error) {
+	out, err := scanN(ctx, s.pool, 0, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+	if err := eventstore.OpenEvents(ctx, out, pd.Lookup(s.keys)); err != nil {
 		return nil, safe(err)
 	}
 	return out, nil
 }
 
-// scanN is queryN on x (the pool or a transaction) without opening
+// scanN is query on x (the pool or a transaction) without opening
 // sealed values.
 func scanN(ctx context.Context, x queryer, n int, q string, args ...any) ([]eventstore.Event, error) {
 	out := make([]eventstore.Event, 0, min(n, 100_000))

@@ -432,7 +432,7 @@ const columns = `event_id, stream_id, version, type, data, recorded_at, effectiv
 func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([]eventstore.Event, error) {
 	var out []eventstore.Event
 	for _, e := range events {
-		got, err := s.query(ctx, selectEvent+` WHERE event_id = ?`, e.ID.String())
+		got, err := s.query(ctx, eventstore.Opened, selectEvent+` WHERE event_id = ?`, e.ID.String())
 		if err != nil {
 			return nil, err
 		}
@@ -443,10 +443,7 @@ func (s *Store) eventsByID(ctx context.Context, events []eventstore.NewEvent) ([
 
 // ReadStream implements [eventstore.Store.ReadStream].
 func (s *Store) ReadStream(ctx context.Context, stream string, fromVersion int64, pd eventstore.PersonalData) ([]eventstore.Event, error) {
-	events, err := s.scanN(ctx, 0, selectEvent+` WHERE stream_id = ? AND version >= ? ORDER BY version`, stream, fromVersion)
-	if err == nil {
-		err = eventstore.OpenEvents(ctx, events, pd.Lookup(s.keys))
-	}
+	events, err := s.query(ctx, pd, selectEvent+` WHERE stream_id = ? AND version >= ? ORDER BY version`, stream, fromVersion)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -504,23 +501,21 @@ func (s *Store) known(ctx context.Context, position int64) error {
 	return nil
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) ([]eventstore.Event, error) {
-	return s.queryN(ctx, 0, q, args...)
-}
-
-// queryN is query with room for n events made up front (n is the LIMIT).
-func (s *Store) queryN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
-	out, err := s.scanN(ctx, n, q, args...)
+// query runs q, which selects events, and gives their sealed personal
+// data as pd says.
+func (s *Store) query(ctx context.Context, pd eventstore.PersonalData, q string, args ...any) ([]eventstore.Event, error) {
+	out, err := s.scanN(ctx, 0, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	if err := eventstore.OpenEvents(ctx, out, s.keys); err != nil {
+	if err := eventstore.OpenEvents(ctx, out, pd.Lookup(s.keys)); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// scanN is queryN without opening sealed values.
+// scanN is query without opening sealed values, with room for n events
+// made up front (n is the LIMIT).
 func (s *Store) scanN(ctx context.Context, n int, q string, args ...any) ([]eventstore.Event, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
