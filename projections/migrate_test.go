@@ -113,5 +113,29 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Stats after rebuilding rm_assets.counts = %+v, %v; want %+v", got.National, err, want.National)
 		}
+		if st.db.Dialect != projections.SQLite {
+			return
+		}
+		// The layout before the register's index on bands of latitude:
+		// the spatial index was the R*Tree rm_geo. Migrate rebuilds, and
+		// the R*Tree, with its own tables, goes with the set it retires.
+		if _, err := st.db.SQL.ExecContext(ctx, `CREATE VIRTUAL TABLE rm_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate with rm_geo: %v", err)
+		}
+		var left int
+		if err := st.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'rm\_geo%' ESCAPE '\'`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%d tables of the R*Tree are left after the upgrade", left)
+		}
+		box := projections.BoundingBox{MinLon: e.Point.Lon, MinLat: e.Point.Lat, MaxLon: e.Point.Lon, MaxLat: e.Point.Lat}
+		page, err = q.National(ctx, projections.SearchQuery{BBox: &box, Today: today})
+		if err != nil || !slices.ContainsFunc(page.Items, func(f projections.RegisterEntry) bool { return f.AssetID == e.AssetID }) {
+			t.Errorf("national register in %+v after the upgrade: %d entries, %v; want %s among them", box, len(page.Items), err, e.AssetID)
+		}
 	})
 }

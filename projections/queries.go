@@ -137,8 +137,9 @@ func (q *Queries) Register(ctx context.Context, rq RegisterQuery) (Page[Register
 //     no trigram can look up, is matched while the register is read in
 //     order (on SQLite; PostgreSQL's planner chooses);
 //   - BBox, without Text or Postcode, first counts the register rows the
-//     box holds in a spatial index (SQLite's R*Tree rm_geo, a GiST index
-//     on point(lon, lat) on PostgreSQL), up to [spatialCap]: O(log n +
+//     box holds in a spatial index (on SQLite the index on bands of
+//     latitude and longitude, see [cellCond]; a GiST index on point(lon,
+//     lat) on PostgreSQL), up to [spatialCap]: O(log n +
 //     min(matches, cap)). Under the cap the page is read from the spatial
 //     index, filtered by the day and sorted: it costs what the box holds,
 //     at most the cap. From the cap on (a county, England) it is read in
@@ -297,12 +298,13 @@ const spatialCap = 3000
 
 // boxMatches counts the register rows (every list, every version) whose
 // point the spatial index finds in b, up to limit: O(log n + min(matches,
-// limit)). The index may find a few rows just outside b (SQLite's R*Tree
-// stores 32-bit floats, PostgreSQL's box test has a tolerance of 1e-6),
-// which the page's own test of lat and lon leaves out.
+// limit)). PostgreSQL's index may find a few rows just outside b (its box
+// test has a tolerance of 1e-6), which the page's own test of lat and lon
+// leaves out.
 func (q *Queries) boxMatches(ctx context.Context, b BoundingBox, limit int) (int, error) {
-	query := `SELECT COUNT(*) FROM (SELECT 1 FROM ` + tableGeo + ` g WHERE ` + geoCond + ` LIMIT ?) n`
-	args := []any{b.MaxLat, b.MinLat, b.MaxLon, b.MinLon, limit}
+	cond, args := cellCond(b)
+	query := `SELECT COUNT(*) FROM (SELECT 1 FROM ` + tableRegister + ` WHERE ` + cond + ` LIMIT ?) n`
+	args = append(args, limit)
 	if q.DB.Dialect == Postgres {
 		query = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + tableRegister + ` WHERE ` + placeCond + ` LIMIT ?) n`
 		args = []any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, limit}
@@ -314,9 +316,36 @@ func (q *Queries) boxMatches(ctx context.Context, b BoundingBox, limit int) (int
 	return n, nil
 }
 
-// geoCond finds SQLite's R*Tree entries (points; the table's alias is g)
-// within a box; its arguments are max_lat, min_lat, max_lon, min_lon.
-const geoCond = `g.min_lat <= ? AND g.max_lat >= ? AND g.min_lon <= ? AND g.max_lon >= ?`
+// cellCond finds SQLite's rm_register rows whose point is within b, from
+// the index on (band of latitude, lon, lat) (see [cellSQL]): a range of
+// longitudes in each band the box crosses, the latitude tested on the
+// index's entries, so O(bands x log n + matches) and no row read. A box
+// more than maxBands bands high (ten degrees; England is six) is one
+// range of bands instead, each band read across. It returns the
+// condition, on the table's own columns, and its arguments.
+func cellCond(b BoundingBox) (string, []any) {
+	const maxBands = 1000
+	lo, hi := cell(b.MinLat), cell(b.MaxLat)
+	var sb strings.Builder
+	var args []any
+	sb.WriteString(cellSQL)
+	if hi-lo < maxBands {
+		sb.WriteString(` IN (`)
+		for c := lo; c <= hi; c++ {
+			if c > lo {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("?")
+			args = append(args, c)
+		}
+		sb.WriteString(")")
+	} else {
+		sb.WriteString(` BETWEEN ? AND ?`)
+		args = append(args, lo, hi)
+	}
+	sb.WriteString(` AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?`)
+	return sb.String(), append(args, b.MinLon, b.MaxLon, b.MinLat, b.MaxLat)
+}
 
 // placeCond finds PostgreSQL's rm_register rows whose point is within a
 // box, from the GiST index on point(lon, lat); its arguments are min_lon,
@@ -373,8 +402,9 @@ func registerSQL(d Dialect, f registerFilter, b reachBounds, after cursor, more 
 		// The box's points from the spatial index, then the rest, as for
 		// the text: the exact test of lat and lon follows below.
 		if d == SQLite {
-			from = tableGeo + ` g CROSS JOIN rm_register r ON r.rowid = g.id`
-			w.add(geoCond, bb.MaxLat, bb.MinLat, bb.MaxLon, bb.MinLon)
+			cond, args := cellCond(*bb)
+			from = `(SELECT rowid AS id FROM rm_register WHERE ` + cond + `) g CROSS JOIN rm_register r ON r.rowid = g.id`
+			w.args = append(w.args, args...)
 		} else {
 			from = `(SELECT * FROM rm_register WHERE ` + placeCond + ` OFFSET 0) r`
 			w.args = append(w.args, bb.MinLon, bb.MinLat, bb.MaxLon, bb.MaxLat)

@@ -193,7 +193,7 @@ func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) erro
 // writeFresh writes one chunk's batches into the fresh tables, in one
 // transaction: by COPY on PostgreSQL, by multi-row INSERTs on SQLite. The
 // fresh tables hold none of the chunk's assets, so nothing is deleted; the
-// statistics and SQLite's search and spatial indexes are filled once every
+// statistics and SQLite's trigram table are filled once every
 // chunk is in (finishFresh, fillSearch).
 func writeFresh(ctx context.Context, db DB, w Writer, batches []*batch) error {
 	if db.Dialect == Postgres {
@@ -267,12 +267,14 @@ func renameIn(ctx context.Context, db DB, suffix, retired string, end int64) err
 	if err != nil {
 		return fmt.Errorf("rebuild: swap: %w", err)
 	}
-	for _, t := range tableNames(db.Dialect) {
+	for _, t := range knownTables(db.Dialect) { // an earlier layout's tables retire too
 		if slices.Contains(names, t) {
 			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+` RENAME TO `+t+retired); err != nil {
 				return fmt.Errorf("rebuild: swap %s: %w", t, err)
 			}
 		}
+	}
+	for _, t := range tableNames(db.Dialect) {
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+suffix+` RENAME TO `+t); err != nil {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
 		}
@@ -322,7 +324,7 @@ func dropLeftovers(ctx context.Context, db DB) error {
 	if err != nil {
 		return fmt.Errorf("rebuild: find leftovers: %w", err)
 	}
-	for _, suffix := range leftoverSuffixes(names, tableNames(db.Dialect)) {
+	for _, suffix := range leftoverSuffixes(names, knownTables(db.Dialect)) {
 		if err := DropTables(ctx, db.SQL, db.Dialect, suffix); err != nil {
 			return fmt.Errorf("rebuild: drop leftovers: %w", err)
 		}
@@ -337,8 +339,8 @@ func dropLeftovers(ctx context.Context, db DB) error {
 func leftoverSuffixes(names, bases []string) []string {
 	var out []string
 	for _, n := range names {
-		if n == tableGeo+"_rowid" {
-			continue // the live R*Tree's own table, not a set "_rowid"
+		if n == "rm_geo_rowid" {
+			continue // an earlier layout's live R*Tree's own table, not a set "_rowid"
 		}
 		for _, b := range bases {
 			rest, ok := strings.CutPrefix(n, b+"_r")

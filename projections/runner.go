@@ -57,7 +57,9 @@ const layoutColumn = "outward"
 // tables are of an earlier layout (rm_register without outward, before
 // the register's keyset, text search, postcode, status and spatial
 // indexes, see [layoutColumn]; no rm_counts, before the statistics were
-// counted as rows are written): then Migrate rebuilds them from the log,
+// counted as rows are written; a table of [earlierTables] beside them,
+// before SQLite's spatial index was one of the register's): then Migrate
+// rebuilds them from the log,
 // into fresh tables swapped in as [Rebuild] does, before it returns. The
 // old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
@@ -90,8 +92,18 @@ func (p *Projector) Migrate(ctx context.Context) error {
 			return err
 		}
 		counted, err = columnExists(ctx, tx, p.db.Dialect, tableAssets, countsColumn)
-		outdated = !counted
-		return err
+		if err != nil || !counted {
+			outdated = true
+			return err
+		}
+		// A table of an earlier layout still live: SQLite's R*Tree, before
+		// the register's index on cells.
+		for _, t := range earlierTables[p.db.Dialect] {
+			if outdated, err = tableExists(ctx, tx, p.db.Dialect, t); err != nil || outdated {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || !outdated {
 		return err

@@ -214,3 +214,42 @@ func TestSchemaCompressesTextWithLZ4(t *testing.T) {
 		t.Errorf("read back %d bytes (want %d), compressed with %q", len(got), len(long), method)
 	}
 }
+
+// The bands of latitude a box's query names, computed in Go, are those
+// SQLite's index on the register's points holds, computed by cellSQL: a
+// point whose band Go got wrong would be missing from a box's page (the
+// national register's pages are checked against a scan in
+// TestRegisterPagesOfANationalLog). Also the band only grows with the
+// latitude, and is a hundredth of a degree high.
+func TestCellIsSQLitesBand(t *testing.T) {
+	db := openDB(t, SQLite)
+	lats := []float64{-90, -89.995, -45.67, -0.01, -0.005, -1e-9, 0, 1e-9, 0.005, 0.01, 0.29, 0.57, 1.005, 1.15, 4.35,
+		49.8, 50.0, 51.005, 51.3, 52.23, 53.47, 55.9, 56.565, 89.999, 90}
+	for i := range 2000 { // and English latitudes on a fine grid
+		lats = append(lats, 49.8+float64(i)*0.0031)
+	}
+	stmt, err := db.SQL.Prepare(`SELECT ` + strings.ReplaceAll(cellSQL, "lat", "?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	prev := int64(-1)
+	slices.Sort(lats)
+	for _, lat := range lats {
+		var want int64
+		if err := stmt.QueryRow(lat).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		got := cell(lat)
+		if got != want {
+			t.Errorf("cell(%v) = %d, SQLite's band %d", lat, got, want)
+		}
+		if got < prev {
+			t.Errorf("cell(%v) = %d, below the band of a lower latitude, %d", lat, got, prev)
+		}
+		prev = got
+	}
+	if got, want := cell(51.5)-cell(51.49), int64(1); got != want {
+		t.Errorf("51.49 and 51.5 are %d bands apart, want %d", got, want)
+	}
+}

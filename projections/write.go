@@ -86,16 +86,13 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	if err := w.applyCounts(ctx, x, added); err != nil {
 		return err
 	}
-	// SQLite's text search and spatial indexes follow the register by
-	// rowid: their entries go before the register's rows do and come
-	// after they are in.
+	// SQLite's text search index follows the register by rowid: its
+	// entries go before the register's rows do and come after they are in.
 	search := w.Dialect == SQLite
 	if search {
-		for _, s := range sideIndexes {
-			if err := w.searchIndex(ctx, x, s.table, `DELETE FROM `+s.table+w.Suffix+` WHERE `+s.key+` IN (SELECT rowid FROM `+
-				tableRegister+w.Suffix+` WHERE asset_id IN (`, "))", ids); err != nil {
-				return err
-			}
+		if err := w.searchIndex(ctx, x, `DELETE FROM `+tableSearch+w.Suffix+` WHERE rowid IN (SELECT rowid FROM `+
+			tableRegister+w.Suffix+` WHERE asset_id IN (`, "))", ids); err != nil {
+			return err
 		}
 	}
 	for _, b := range batches {
@@ -109,19 +106,17 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 		}
 	}
 	if search {
-		for _, s := range sideIndexes {
-			if err := w.searchIndex(ctx, x, s.table, s.fill(w.Suffix, "asset_id IN ("), ")", ids); err != nil {
-				return err
-			}
+		if err := w.searchIndex(ctx, x, searchFill(w.Suffix, "asset_id IN ("), ")", ids); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // searchIndex runs stmt, which ends in "asset_id IN (", then closing, for
-// the assets ids, a chunk at a time: SQLite's index tables (table) are
-// kept in step with the register's rows.
-func (w Writer) searchIndex(ctx context.Context, x Execer, table, stmt, closing string, ids []string) error {
+// the assets ids, a chunk at a time: SQLite's trigram table is kept in
+// step with the register's rows.
+func (w Writer) searchIndex(ctx context.Context, x Execer, stmt, closing string, ids []string) error {
 	for start := 0; start < len(ids); start += deleteChunk {
 		chunk := ids[start:min(start+deleteChunk, len(ids))]
 		args := make([]any, len(chunk))
@@ -129,7 +124,7 @@ func (w Writer) searchIndex(ctx context.Context, x Execer, table, stmt, closing 
 			args[i] = id
 		}
 		if _, err := x.ExecContext(ctx, stmt+placeholders(len(chunk))+closing, args...); err != nil {
-			return fmt.Errorf("index %d assets in %s%s: %w", len(chunk), table, w.Suffix, err)
+			return fmt.Errorf("index %d assets in %s%s: %w", len(chunk), tableSearch, w.Suffix, err)
 		}
 	}
 	return nil

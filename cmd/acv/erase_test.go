@@ -414,14 +414,13 @@ func (s *eraseStack) readModels() map[string][]string {
 	s.t.Helper()
 	out := map[string][]string{}
 	for _, table := range s.tables() {
-		// SQLite's full-text search table (rm_search), its spatial
-		// index (rm_geo) and their shadow tables hold an index whose
-		// segments and nodes depend on how it was filled (row by row,
-		// or at once by a rebuild) and whose keys are the register's
-		// rowids, not what it finds; that a rebuild's search finds what
-		// following found is tested in projections
-		// (TestRegisterPagesOfANationalLog).
-		if strings.HasPrefix(table, "rm_") && !strings.HasPrefix(table, "rm_search") && !strings.HasPrefix(table, "rm_geo") {
+		// SQLite's full-text search table (rm_search) and its shadow
+		// tables hold an index whose segments depend on how it was
+		// filled (row by row, or at once by a rebuild) and whose keys
+		// are the register's rowids, not what it finds; that a
+		// rebuild's search finds what following found is tested in
+		// projections (TestRegisterPagesOfANationalLog).
+		if strings.HasPrefix(table, "rm_") && !strings.HasPrefix(table, "rm_search") {
 			out[table] = s.dump(table)
 		}
 	}
