@@ -387,6 +387,17 @@ func (b *batch) values(start, end int) []any {
 // and returns each asset's contributions to the statistics' running sums
 // (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
 // counts; when counts is nil they are read from the assets' views.
+// openClocks returns how many of ds are open: the rows rm_deadlines holds.
+func openClocks(ds []Deadline) int {
+	n := 0
+	for _, d := range ds {
+		if !d.Closed {
+			n++
+		}
+	}
+	return n
+}
+
 func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]contribution, error) {
 	if counts != nil && len(counts) != len(rows) {
 		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
@@ -397,7 +408,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 	for i := range rows {
 		nreg += len(rows[i].Register)
 		ntl += min(1, len(rows[i].Timeline))
-		ndl += len(rows[i].Deadlines)
+		ndl += openClocks(rows[i].Deadlines)
 		nmor += len(rows[i].Moratoria)
 	}
 	assets, register, timeline := newBatch(ts[0], len(rows)), newBatch(ts[1], nreg), newBatch(ts[2], ntl)
@@ -491,6 +502,9 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 		}
 
 		for seq, d := range r.Deadlines {
+			if d.Closed {
+				continue // see rm_deadlines in schema.go
+			}
 			deadlines.str(id)
 			deadlines.num(int64(seq))
 			deadlines.str(or(d.Council, a.Council))
