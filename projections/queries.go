@@ -321,7 +321,8 @@ func (q *Queries) boxMatches(ctx context.Context, b BoundingBox, limit int) (int
 // longitudes in each band the box crosses, the latitude tested on the
 // index's entries, so O(bands x log n + matches) and no row read. A box
 // more than maxBands bands high (ten degrees; England is six) is one
-// range of bands instead, each band read across. It returns the
+// range of bands instead, each band read across. A box reaching past a
+// pole (the API refuses one) is tested on every entry. It returns the
 // condition, on the table's own columns, and its arguments.
 func cellCond(b BoundingBox) (string, []any) {
 	const maxBands = 1000
@@ -329,7 +330,10 @@ func cellCond(b BoundingBox) (string, []any) {
 	var sb strings.Builder
 	var args []any
 	sb.WriteString(cellSQL)
-	if hi-lo < maxBands {
+	switch {
+	case b.MinLat < -90 || b.MaxLat > 90:
+		sb.WriteString(` IS NOT NULL`)
+	case hi-lo < maxBands:
 		sb.WriteString(` IN (`)
 		for c := lo; c <= hi; c++ {
 			if c > lo {
@@ -339,7 +343,7 @@ func cellCond(b BoundingBox) (string, []any) {
 			args = append(args, c)
 		}
 		sb.WriteString(")")
-	} else {
+	default:
 		sb.WriteString(` BETWEEN ? AND ?`)
 		args = append(args, lo, hi)
 	}

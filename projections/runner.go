@@ -59,9 +59,8 @@ const layoutColumn = "outward"
 // indexes, see [layoutColumn]; no rm_counts, before the statistics were
 // counted as rows are written; a table of [earlierTables] beside them,
 // before SQLite's spatial index was one of the register's): then Migrate
-// rebuilds them from the log,
-// into fresh tables swapped in as [Rebuild] does, before it returns. The
-// old tables serve until the swap.
+// rebuilds them from the log, into fresh tables swapped in as [Rebuild]
+// does, before it returns. The old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
 	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
 		return err

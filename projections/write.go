@@ -383,10 +383,6 @@ func (b *batch) values(start, end int) []any {
 	return args
 }
 
-// newBatches lays out rows for the five tables of rows, in [schema] order,
-// and returns each asset's contributions to the statistics' running sums
-// (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
-// counts; when counts is nil they are read from the assets' views.
 // openClocks returns how many of ds are open: the rows rm_deadlines holds.
 func openClocks(ds []Deadline) int {
 	n := 0
@@ -398,6 +394,10 @@ func openClocks(ds []Deadline) int {
 	return n
 }
 
+// newBatches lays out rows for the five tables of rows, in [schema] order,
+// and returns each asset's contributions to the statistics' running sums
+// (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
+// counts; when counts is nil they are read from the assets' views.
 func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]contribution, error) {
 	if counts != nil && len(counts) != len(rows) {
 		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
