@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/messaging"
@@ -471,36 +472,74 @@ func (s countSums) add(contribs [][]contribution) {
 	}
 }
 
-// fillCounts fills a rebuild's fresh rm_counts with sums, the totals of
-// every asset's contributions, in one transaction, and empties sums. The
+// sortedCountRows are the rows of rm_counts in key order, numbered, with the
+// names their numbers stand for (see [sortedCounts]).
+type sortedCountRows struct {
+	rows  []countRow
+	names countNames
+}
+
+// sortingCounts starts sorting the rows sums make on a goroutine of its
+// own, and returns a function that waits for them; sums is emptied once
+// they are. A rebuild sorts them on one core while SQLite's writer fills
+// the trigram table on the other (0.5 s at 10^6 events).
+func sortingCounts(sums countSums) func() (sortedCountRows, error) {
+	done := make(chan sortedCountRows, 1) // never blocks: a rebuild that stops early does not wait
+	var err error
+	go func() {
+		var c sortedCountRows
+		c.rows, c.names, err = sortedCounts(sums)
+		clear(sums)
+		done <- c
+	}()
+	return sync.OnceValues(func() (sortedCountRows, error) {
+		c := <-done // err is written before the send
+		return c, err
+	})
+}
+
+// fillCounts fills a rebuild's fresh rm_counts with the rows of the
+// statistics' sums, sorted (see [sortingCounts]), in one transaction. The
 // day buckets are the sums themselves, one row each; the month and year
 // buckets, far fewer, are added up from the days. Rows go in key order, a
 // batch at a time (by COPY on PostgreSQL), so that what it holds beside
-// sums is one sorted slice of numbers (see [sortedCounts]), not every row's
-// column values at once (at 10^7 events the sums hold millions of
-// entries).
-func fillCounts(ctx context.Context, db DB, suffix string, sums countSums) error {
-	rows, names, err := sortedCounts(sums)
+// the sums is one sorted slice of numbers (see [sortedCounts]), not every
+// row's column values at once (at 10^7 events the sums hold millions of
+// entries). A goroutine lays out the next batch while one is written.
+func fillCounts(ctx context.Context, db DB, suffix string, sorted func() (sortedCountRows, error)) error {
+	c, err := sorted()
 	if err != nil {
 		return fmt.Errorf("fill counts: %w", err)
 	}
-	clear(sums)
 	load := func(write func(*batch) error) error {
-		for chunk := range slices.Chunk(rows, countsBatch) {
-			b := newBatch(countsTable(), len(chunk))
-			for _, r := range chunk {
-				bucket, council, metric := names.row(r.key)
-				b.str(bucket)
-				b.str(council)
-				b.str(metric)
-				b.num(r.n)
-				b.end()
+		ctx, stop := context.WithCancel(ctx)
+		defer stop() // the layout stops if a write fails
+		batches := make(chan *batch, 1)
+		go func() {
+			defer close(batches)
+			for chunk := range slices.Chunk(c.rows, countsBatch) {
+				b := newBatch(countsTable(), len(chunk))
+				for _, r := range chunk {
+					bucket, council, metric := c.names.row(r.key)
+					b.str(bucket)
+					b.str(council)
+					b.str(metric)
+					b.num(r.n)
+					b.end()
+				}
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return
+				}
 			}
+		}()
+		for b := range batches {
 			if err := write(b); err != nil {
 				return fmt.Errorf("fill counts: %w", err)
 			}
 		}
-		return nil
+		return ctx.Err()
 	}
 	if db.Dialect == Postgres { // COPY, as copyFresh
 		return inCopyTx(ctx, db, suffix, load)

@@ -82,11 +82,14 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	// sums is whole: layOut's channel closed after its last add.
+	// sums is whole: layOut's channel closed after its last add. Its rows
+	// are sorted on one core while the trigram table is filled on the
+	// other.
+	counts := sortingCounts(sums)
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := finishFresh(ctx, db, suffix, sums); err != nil {
+	if err := finishFresh(ctx, db, suffix, counts); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	// The readers are done: the chunks' channel closed after their last read.
@@ -103,7 +106,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	return end, nil
 }
 
-// finishFresh writes the statistics' sums into the fresh set and builds
+// finishFresh writes the statistics' rows into the fresh set and builds
 // its secondary indexes. SQLite has one writer, so one after the other.
 // On PostgreSQL each index is built on a connection of its own, two at a
 // time (an index build is mostly the server's CPU, and the statement that
@@ -120,9 +123,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 // PostgreSQL's planner guesses, and at 10^5 events it read a council's
 // register page in 5 ms instead of 1.7. SQLite's plans need none
 // (TestRegisterQueryPlans runs without).
-func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) error {
+func finishFresh(ctx context.Context, db DB, suffix string, counts func() (sortedCountRows, error)) error {
 	if db.Dialect != Postgres {
-		if err := fillCounts(ctx, db, suffix, sums); err != nil {
+		if err := fillCounts(ctx, db, suffix, counts); err != nil {
 			return err
 		}
 		return CreateIndexes(ctx, db.SQL, db.Dialect, suffix)
@@ -152,21 +155,21 @@ func finishFresh(ctx context.Context, db DB, suffix string, sums countSums) erro
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(3) // the sums, and two index builds
-	counts := countsTable()
+	countsT := countsTable()
 	g.Go(func() error { // its indexes once it is filled
-		if err := fillCounts(gctx, db, suffix, sums); err != nil {
+		if err := fillCounts(gctx, db, suffix, counts); err != nil {
 			return err
 		}
-		for _, stmt := range counts.createSQL(db.Dialect, suffix)[1:] {
+		for _, stmt := range countsT.createSQL(db.Dialect, suffix)[1:] {
 			if err := build(gctx, stmt); err != nil {
 				return err
 			}
 		}
-		return analyze(gctx, counts.name)
+		return analyze(gctx, countsT.name)
 	})
 	for _, t := range schema() {
 		indexes := t.createSQL(db.Dialect, suffix)[1:]
-		if t.name == counts.name {
+		if t.name == countsT.name {
 			continue
 		}
 		if len(indexes) == 0 {
