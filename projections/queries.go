@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -852,8 +853,10 @@ func (q *Queries) stats(ctx context.Context, today domain.Date, council string) 
 // council's when council is not "", with its arguments: the sums, by
 // council and metric, of the year buckets before day's year, the month
 // buckets of its year before its month, and the day buckets of its month
-// up to it. Each is one range of rm_counts' key (bucket first), or of its
-// council index.
+// up to it. For every council each is one range of rm_counts' key (bucket
+// first). For one council the years and the months are ranges of its
+// council index (which holds no days: [coarseBuckets]) and the days are
+// sought in the key, one each.
 func statsSQL(day domain.Date, council string) (string, []any) {
 	b := buckets(dateText(day))
 	y, m, d := b[0], b[1], b[2]
@@ -862,20 +865,31 @@ func statsSQL(day domain.Date, council string) (string, []any) {
 		{m[:len("M2019-")], m}, // its months before day's: M2019-01 ... M2019-05
 		{d[:len("D2019-06-")], d},
 	}
+	const sel = `SELECT council, metric, n FROM ` + tableCounts + ` WHERE `
 	var parts []string
 	var args []any
 	for i, r := range ranges {
-		upper := "bucket < ?"
-		if i == 2 {
-			upper = "bucket <= ?" // the day itself counts
-		}
-		part := `SELECT council, metric, n FROM ` + tableCounts + ` WHERE bucket >= ? AND ` + upper
-		args = append(args, r[0], r[1])
-		if council != "" {
-			part += ` AND council = ?`
+		switch {
+		case council == "":
+			upper := "bucket < ?"
+			if i == 2 {
+				upper = "bucket <= ?" // the day itself counts
+			}
+			parts = append(parts, sel+`bucket >= ? AND `+upper)
+			args = append(args, r[0], r[1])
+		case i < 2:
+			parts = append(parts, sel+`council = ? AND `+coarseBuckets+` AND bucket >= ? AND bucket < ?`)
+			args = append(args, council, r[0], r[1])
+		default: // the days of the month up to day's, the day itself counting
+			last, _ := strconv.Atoi(d[len("D2019-06-"):])
+			days := make([]string, 0, last)
+			for n := 1; n <= last; n++ {
+				days = append(days, "?")
+				args = append(args, fmt.Sprintf("%s%02d", r[0], n))
+			}
+			parts = append(parts, sel+`bucket IN (`+strings.Join(days, ", ")+`) AND council = ?`)
 			args = append(args, council)
 		}
-		parts = append(parts, part)
 	}
 	return `SELECT council, metric, CAST(SUM(n) AS BIGINT) FROM (` + strings.Join(parts, ` UNION ALL `) +
 		`) c GROUP BY council, metric`, args

@@ -91,12 +91,14 @@ type column struct {
 
 // index is a secondary index; its full name is table+suffix+"_"+name.
 // An index with only set exists in that dialect alone; using names its
-// access method (gin) and columns may then carry an operator class.
+// access method (gin) and columns may then carry an operator class. An
+// index with where holds the rows that meet it.
 type index struct {
 	name    string
 	columns []string
 	only    Dialect
 	using   string
+	where   string // a partial index's condition, the same SQL in both dialects
 }
 
 func text(name string) column     { return column{name, "TEXT NOT NULL", "text[]"} }
@@ -423,8 +425,12 @@ func (t table) createSQL(d Dialect, suffix string) []string {
 		if ix.using != "" {
 			using = " USING " + ix.using
 		}
-		stmts = append(stmts, "CREATE INDEX IF NOT EXISTS "+name+"_"+ix.name+" ON "+name+using+
-			" ("+strings.Join(ix.columns, ", ")+")")
+		stmt := "CREATE INDEX IF NOT EXISTS " + name + "_" + ix.name + " ON " + name + using +
+			" (" + strings.Join(ix.columns, ", ") + ")"
+		if ix.where != "" {
+			stmt += " WHERE " + ix.where
+		}
+		stmts = append(stmts, stmt)
 	}
 	return stmts
 }
