@@ -881,7 +881,10 @@ func statsSQL(day domain.Date, council string) (string, []any) {
 			parts = append(parts, sel+`council = ? AND `+coarseBuckets+` AND bucket >= ? AND bucket < ?`)
 			args = append(args, council, r[0], r[1])
 		default: // the days of the month up to day's, the day itself counting
-			last, _ := strconv.Atoi(d[len("D2019-06-"):])
+			last, err := strconv.Atoi(d[len("D2019-06-"):])
+			if err != nil || last < 1 {
+				continue // no day of a month: the earliest day's buckets, whose year counts
+			}
 			days := make([]string, 0, last)
 			for n := 1; n <= last; n++ {
 				days = append(days, "?")

@@ -155,21 +155,21 @@ func finishFresh(ctx context.Context, db DB, suffix string, counts func() (sorte
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(3) // the sums, and two index builds
-	countsT := countsTable()
+	ct := countsTable()
 	g.Go(func() error { // its indexes once it is filled
 		if err := fillCounts(gctx, db, suffix, counts); err != nil {
 			return err
 		}
-		for _, stmt := range countsT.createSQL(db.Dialect, suffix)[1:] {
+		for _, stmt := range ct.createSQL(db.Dialect, suffix)[1:] {
 			if err := build(gctx, stmt); err != nil {
 				return err
 			}
 		}
-		return analyze(gctx, countsT.name)
+		return analyze(gctx, ct.name)
 	})
 	for _, t := range schema() {
 		indexes := t.createSQL(db.Dialect, suffix)[1:]
-		if t.name == countsT.name {
+		if t.name == ct.name {
 			continue
 		}
 		if len(indexes) == 0 {
