@@ -44,6 +44,13 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 			}
 		}
 		p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
+		// Prepare tells, and leaves the tables to a rebuild (acv rebuild's).
+		if outdated, err := p.Prepare(ctx); err != nil || !outdated {
+			t.Fatalf("Prepare = %v, %v; want outdated", outdated, err)
+		}
+		if cp, err := (&projections.Queries{DB: st.db}).Checkpoint(ctx); err != nil || cp != 0 {
+			t.Fatalf("checkpoint after Prepare = %d, %v; want 0: nothing rebuilt", cp, err)
+		}
 		if err := p.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate: %v", err)
 		}
@@ -81,6 +88,9 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 			}
 		}
 		// Migrating again changes nothing.
+		if outdated, err := p.Prepare(ctx); err != nil || outdated {
+			t.Fatalf("Prepare after the upgrade = %v, %v; want current", outdated, err)
+		}
 		if err := p.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate again: %v", err)
 		}
@@ -121,6 +131,9 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		// the R*Tree, with its own tables, goes with the set it retires.
 		if _, err := st.db.SQL.ExecContext(ctx, `CREATE VIRTUAL TABLE rm_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon)`); err != nil {
 			t.Fatal(err)
+		}
+		if outdated, err := p.Prepare(ctx); err != nil || !outdated {
+			t.Fatalf("Prepare with rm_geo = %v, %v; want outdated", outdated, err)
 		}
 		if err := p.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate with rm_geo: %v", err)

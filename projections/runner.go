@@ -62,11 +62,29 @@ const layoutColumn = "outward"
 // rebuilds them from the log, into fresh tables swapped in as [Rebuild]
 // does, before it returns. The old tables serve until the swap.
 func (p *Projector) Migrate(ctx context.Context) error {
-	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
+	outdated, err := p.Prepare(ctx)
+	if err != nil || !outdated {
 		return err
 	}
-	var outdated bool
-	err := messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
+	p.log.Info("read models: the live tables are of an earlier layout; rebuilding them from the log")
+	end, err := Rebuild(ctx, p.store, p.db, p.regimes, nil)
+	if err != nil {
+		return fmt.Errorf("read models: upgrade the tables' layout: %w", err)
+	}
+	p.log.Info("read models: rebuilt", slog.Int64("position", end))
+	return nil
+}
+
+// Prepare is [Projector.Migrate] without the rebuild: it creates what does
+// not exist and says whether the live tables are of an earlier layout. A
+// caller about to rebuild (acv rebuild) calls it instead of Migrate, so
+// that an upgraded registry is rebuilt once, not twice.
+func (p *Projector) Prepare(ctx context.Context) (outdated bool, err error) {
+	if err := messaging.Migrate(ctx, p.db.SQL, p.db.Dialect); err != nil {
+		return false, err
+	}
+	err = messaging.InTx(ctx, p.db.SQL, p.db.Dialect, "read-models", func(tx *sql.Tx) error {
+		outdated = false // as of this attempt
 		if err := migrateOrganisations(ctx, tx); err != nil {
 			return err
 		}
@@ -104,16 +122,7 @@ func (p *Projector) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil || !outdated {
-		return err
-	}
-	p.log.Info("read models: the live tables are of an earlier layout; rebuilding them from the log")
-	end, err := Rebuild(ctx, p.store, p.db, p.regimes, nil)
-	if err != nil {
-		return fmt.Errorf("read models: upgrade the tables' layout: %w", err)
-	}
-	p.log.Info("read models: rebuilt", slog.Int64("position", end))
-	return nil
+	return outdated, err
 }
 
 // Handle implements [messaging.Consumer]. An event whose asset's rows

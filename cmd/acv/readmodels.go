@@ -83,7 +83,9 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer o.Close()
 	store, db, log := o.store, o.db, o.log
-	if err := projections.NewProjector(store, db, regimes(), log).Migrate(ctx); err != nil {
+	// The tables if there are none; read models of an earlier layout are
+	// left to the rebuild below, which replaces them anyway.
+	if _, err := projections.NewProjector(store, db, regimes(), log).Prepare(ctx); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
