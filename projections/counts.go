@@ -494,17 +494,20 @@ type sortedCountRows struct {
 // they are. A rebuild sorts them on one core while SQLite's writer fills
 // the trigram table on the other (0.5 s at 10^6 events).
 func sortingCounts(sums countSums) func() (sortedCountRows, error) {
-	done := make(chan sortedCountRows, 1) // never blocks: a rebuild that stops early does not wait
-	var err error
+	type sorted struct {
+		sortedCountRows
+		err error
+	}
+	done := make(chan sorted, 1) // never blocks: a rebuild that stops early does not wait
 	go func() {
-		var c sortedCountRows
-		c.rows, c.names, err = sortedCounts(sums)
+		var s sorted
+		s.rows, s.names, s.err = sortedCounts(sums)
 		clear(sums)
-		done <- c
+		done <- s
 	}()
 	return sync.OnceValues(func() (sortedCountRows, error) {
-		c := <-done // err is written before the send
-		return c, err
+		s := <-done
+		return s.sortedCountRows, s.err
 	})
 }
 

@@ -350,13 +350,15 @@ func fillSearch(ctx context.Context, x Execer, d Dialect, suffix string) error {
 	}
 	name := tableSearch + suffix
 	hash := `INSERT INTO ` + name + `(` + name + `, rank) VALUES ('hashsize', ?)`
-	for _, step := range []struct {
-		stmt string
-		args []any
-	}{{hash, []any{searchFillHash}}, {searchFill(suffix, ""), nil}, {hash, []any{searchDefaultHash}}} {
-		if _, err := x.ExecContext(ctx, step.stmt, step.args...); err != nil {
-			return fmt.Errorf("fill the index %s: %w", name, err)
-		}
+	_, err := x.ExecContext(ctx, hash, searchFillHash)
+	if err == nil {
+		_, err = x.ExecContext(ctx, searchFill(suffix, ""))
+	}
+	if err == nil {
+		_, err = x.ExecContext(ctx, hash, searchDefaultHash)
+	}
+	if err != nil {
+		return fmt.Errorf("fill the index %s: %w", name, err)
 	}
 	return nil
 }
