@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/internal/demo"
+	"github.com/acv-registry/acv/messaging"
 	"github.com/acv-registry/acv/projections"
 	"github.com/google/uuid"
 )
@@ -149,6 +151,51 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		page, err = q.National(ctx, projections.SearchQuery{BBox: &box, Today: today})
 		if err != nil || !slices.ContainsFunc(page.Items, func(f projections.RegisterEntry) bool { return f.AssetID == e.AssetID }) {
 			t.Errorf("national register in %+v after the upgrade: %d entries, %v; want %s among them", box, len(page.Items), err, e.AssetID)
+		}
+	})
+}
+
+// TestMigrateOfMissingTablesStartsFromTheLog: where the read models'
+// tables are missing but their offset is not (an upgrade that moved the
+// state out of the log's file dropped them, or an operator did), Migrate
+// creates them and sets the offset back to 0, so that the projector
+// derives them from the whole log instead of carrying on into empty
+// tables. Where the tables exist, the offset is left alone.
+func TestMigrateOfMissingTablesStartsFromTheLog(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, st stack) {
+		ctx := context.Background()
+		assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
+		if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
+			t.Fatal(err)
+		}
+		setOffset := func(position int64) {
+			t.Helper()
+			if err := messaging.InTx(ctx, st.db.SQL, st.db.Dialect, "test", func(tx *sql.Tx) error {
+				if _, err := messaging.LockOffset(ctx, tx, st.db.Dialect, projections.ConsumerName); err != nil {
+					return err
+				}
+				return messaging.SetOffset(ctx, tx, st.db.Dialect, projections.ConsumerName, position)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := messaging.Migrate(ctx, st.db.SQL, st.db.Dialect); err != nil {
+			t.Fatal(err)
+		}
+		setOffset(3) // of tables that are not there
+		p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if off, err := messaging.Offset(ctx, st.db.SQL, st.db.Dialect, projections.ConsumerName); err != nil || off != 0 {
+			t.Fatalf("offset after creating the missing tables = %d, %v; want 0", off, err)
+		}
+		setOffset(3)
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if off, err := messaging.Offset(ctx, st.db.SQL, st.db.Dialect, projections.ConsumerName); err != nil || off != 3 {
+			t.Fatalf("offset after Migrate with the tables there = %d, %v; want 3, untouched", off, err)
 		}
 	})
 }

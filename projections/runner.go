@@ -93,7 +93,7 @@ func (p *Projector) Prepare(ctx context.Context) (outdated bool, err error) {
 			return err
 		}
 		if !exists {
-			return CreateTables(ctx, tx, p.db.Dialect, "")
+			return p.createMissing(ctx, tx)
 		}
 		current, err := columnExists(ctx, tx, p.db.Dialect, tableRegister, layoutColumn)
 		if err != nil || !current {
@@ -123,6 +123,21 @@ func (p *Projector) Prepare(ctx context.Context) (outdated bool, err error) {
 		return nil
 	})
 	return outdated, err
+}
+
+// createMissing creates the read models where there are none: in a new
+// registry, or in a state file an operator removed, or that an upgrade
+// moved the state into without them (sqlite.Store.OpenState). Their
+// offset, if there is one, is of tables that are gone: it goes back to 0,
+// and the projector derives them from the whole log.
+func (p *Projector) createMissing(ctx context.Context, tx *sql.Tx) error {
+	if err := CreateTables(ctx, tx, p.db.Dialect, ""); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, p.db.Dialect.Rebind(`DELETE FROM `+messaging.OffsetsTable+` WHERE name = ?`), ConsumerName); err != nil {
+		return fmt.Errorf("read models: reset their offset: %w", err)
+	}
+	return nil
 }
 
 // Handle implements [messaging.Consumer]. An event whose asset's rows

@@ -216,6 +216,11 @@ func schema() []table {
 	}
 }
 
+// Derived reports whether table is a read model's table (or a rebuild's,
+// or one of an earlier layout's): a table made from the log alone, which
+// a rebuild makes again. Their names begin "rm_".
+func Derived(table string) bool { return strings.HasPrefix(table, "rm_") }
+
 // TableNames returns the base names of the read-model tables a rebuild
 // creates under a suffix and swaps in: every table [CreateTables] makes.
 // The read models' checkpoint is their consumer's offset (see

@@ -397,7 +397,7 @@ func (b *bench) reads(raw eventstorebench.Baseline) (float64, error) {
 
 // rebuild rebuilds every read model, beside the raw read of the log.
 func (b *bench) rebuild(rawRead float64) error {
-	db, err := openReadModels(b.store)
+	db, err := openReadModels(b.ctx, b.c, b.store)
 	if err != nil {
 		return err
 	}
@@ -591,8 +591,8 @@ func loadAvg() string {
 	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
-// disk returns the bytes the store takes: the SQLite file with its WAL, or
-// the PostgreSQL database.
+// disk returns the bytes the store takes: the SQLite files (the log and the
+// state) with their WALs, or the PostgreSQL database.
 func (b *bench) disk() int64 {
 	if pg, ok := b.store.(*postgres.Store); ok {
 		var n int64
@@ -602,9 +602,11 @@ func (b *bench) disk() int64 {
 		return n
 	}
 	var n int64
-	for _, suffix := range []string{"", "-wal"} {
-		if st, err := os.Stat(b.c.SQLitePath() + suffix); err == nil {
-			n += st.Size()
+	for _, path := range []string{b.c.SQLitePath(), b.c.StatePath()} {
+		for _, suffix := range []string{"", "-wal"} {
+			if st, err := os.Stat(path + suffix); err == nil {
+				n += st.Size()
+			}
 		}
 	}
 	return n
@@ -720,7 +722,7 @@ func today() domain.Date { return domain.DateOf(time.Now()) }
 // serve measures the queries and the lag through the real `acv serve`.
 func (b *bench) serve() error {
 	ctx := b.ctx
-	db, err := openReadModels(b.store)
+	db, err := openReadModels(b.ctx, b.c, b.store)
 	if err != nil {
 		return err
 	}

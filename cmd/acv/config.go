@@ -34,8 +34,12 @@ type Config struct {
 // the clock and the webhook deliverer, and room for concurrent requests.
 const defaultMaxConns = 25
 
-// SQLitePath is the embedded store's file.
+// SQLitePath is the embedded store's file: the log.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "acv.db") }
+
+// StatePath is the embedded store's state file: the read models and the
+// rest of the service's state, beside the log (sqlite.Store.OpenState).
+func (c Config) StatePath() string { return filepath.Join(c.DataDir, "state.db") }
 
 // usesPostgres reports whether the configuration names a PostgreSQL database.
 func (c Config) usesPostgres() bool { return c.DatabaseURL != "" }

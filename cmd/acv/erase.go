@@ -62,7 +62,7 @@ func erase(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil { // the keys are gone; only the physical clean-up failed
 		log.Warn("erase: clean-up after the erasure failed", "err", err)
 	}
-	db, err := openReadModels(store)
+	db, err := openReadModels(ctx, *c, store)
 	if err != nil {
 		return err
 	}

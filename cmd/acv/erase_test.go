@@ -43,8 +43,8 @@ type eraseStack struct {
 	t       *testing.T
 	getenv  func(string) string
 	base    string
-	db      *sql.DB
-	sqlite  string // the SQLite file, "" on PostgreSQL
+	db      *sql.DB // on SQLite, the state file with the log's attached as "log"
+	sqlite  string  // the SQLite log's file, "" on PostgreSQL
 	hooksMu sync.Mutex
 	hooks   []string
 }
@@ -59,11 +59,9 @@ func testEraseSubjects(t *testing.T, backend string) {
 		dir := t.TempDir()
 		s.sqlite = filepath.Join(dir, "acv.db")
 		kv = append(kv, "ACV_DATA_DIR", dir)
-		db, err := sql.Open("sqlite", "file:"+s.sqlite+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.db = db
+		// The service makes the state file: the handle is opened on
+		// first use, after it has started (sqliteState).
+		s.db = nil
 	case "postgres":
 		dsn := pgtest.DSN(t)
 		kv = append(kv, "ACV_DATABASE_URL", dsn)
@@ -73,7 +71,11 @@ func testEraseSubjects(t *testing.T, backend string) {
 		}
 		s.db = db
 	}
-	t.Cleanup(func() { s.db.Close() })
+	t.Cleanup(func() {
+		if s.db != nil {
+			s.db.Close()
+		}
+	})
 	s.getenv = env(kv...)
 
 	out, w := io.Pipe()
@@ -313,14 +315,35 @@ func (s *eraseStack) waitForHooks(n int) {
 	}
 }
 
-// tables lists the database's tables.
+// sql returns the handle on the database: on SQLite the state file, with
+// the log's file attached (their table names do not collide, so a name
+// needs no schema), opened on first use.
+func (s *eraseStack) sql() *sql.DB {
+	s.t.Helper()
+	if s.db != nil {
+		return s.db
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(s.sqlite), "state.db")+"?_pragma=busy_timeout(10000)&mode=ro")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1) // the attachment is the connection's
+	db.SetConnMaxLifetime(0)
+	if _, err := db.Exec(`ATTACH DATABASE ? AS log`, "file:"+s.sqlite+"?mode=ro"); err != nil {
+		s.t.Fatal(err)
+	}
+	s.db = db
+	return db
+}
+
+// tables lists the database's tables (on SQLite, both files').
 func (s *eraseStack) tables() []string {
 	s.t.Helper()
 	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
 	if s.sqlite != "" {
-		q = `SELECT name FROM sqlite_master WHERE type = 'table'`
+		q = `SELECT name FROM main.sqlite_master WHERE type = 'table' UNION ALL SELECT name FROM log.sqlite_master WHERE type = 'table'`
 	}
-	rows, err := s.db.Query(q)
+	rows, err := s.sql().Query(q)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -340,7 +363,7 @@ func (s *eraseStack) tables() []string {
 // dump returns every row of table, each column as text.
 func (s *eraseStack) dump(table string) []string {
 	s.t.Helper()
-	rows, err := s.db.Query(`SELECT * FROM "` + table + `"`)
+	rows, err := s.sql().Query(`SELECT * FROM "` + table + `"`)
 	if err != nil {
 		s.t.Fatalf("dump %s: %v", table, err)
 	}
@@ -390,7 +413,7 @@ func (s *eraseStack) leaks() []string {
 // keyBytes returns the bytes of every data key.
 func (s *eraseStack) keyBytes() [][]byte {
 	s.t.Helper()
-	rows, err := s.db.Query(`SELECT key FROM personal_keys`)
+	rows, err := s.sql().Query(`SELECT key FROM personal_keys`)
 	if err != nil {
 		s.t.Fatal(err)
 	}

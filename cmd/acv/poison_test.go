@@ -36,7 +36,7 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	db, err := openReadModels(store)
+	db, err := openReadModels(ctx, c, store)
 	if err != nil {
 		t.Fatal(err)
 	}

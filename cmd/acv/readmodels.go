@@ -17,11 +17,13 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// openReadModels opens the read-model database: the same database as the
-// log. On PostgreSQL it shares the store's connection pool; on SQLite it is
-// a handle of its own on the store's file, whose writers take their turns
-// with the store's (sqlite.Store.OpenDB).
-func openReadModels(store eventstore.Store) (projections.DB, error) {
+// openReadModels opens the database of the read models and the rest of
+// the service's state. On PostgreSQL it is the log's database, on the
+// store's connection pool. On SQLite it is the state file beside the
+// log's (sqlite.Store.OpenState), into which the tables an earlier
+// version kept in the log's file are moved on first open (the read
+// models among them are dropped, and Projector.Migrate rebuilds them).
+func openReadModels(ctx context.Context, c Config, store eventstore.Store) (projections.DB, error) {
 	if pg, ok := store.(*postgres.Store); ok {
 		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
 	}
@@ -29,7 +31,7 @@ func openReadModels(store eventstore.Store) (projections.DB, error) {
 	if !ok {
 		return projections.DB{}, fmt.Errorf("open read models: no read models for a %T store", store)
 	}
-	db, err := lite.OpenDB("_pragma=cache_size(-65536)")
+	db, err := lite.OpenState(ctx, c.StatePath(), "_pragma=cache_size(-65536)", projections.Derived)
 	if err != nil {
 		return projections.DB{}, fmt.Errorf("open read models: %w", err)
 	}
@@ -150,7 +152,7 @@ func openAll(ctx context.Context, c Config, stderr io.Writer) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openReadModels(store)
+	db, err := openReadModels(ctx, c, store)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acv-registry/acv/eventstore"
@@ -84,7 +85,9 @@ type Store struct {
 	read   *sql.DB
 	turns  *turns // the file's writers' queue (turn.go)
 	now    func() time.Time
-	random io.Reader // nil: crypto/rand
+	mu     sync.Mutex
+	states map[string]*turns // by path: the queues of the state files' writers (state.go)
+	random io.Reader         // nil: crypto/rand
 	signal eventstore.Signal
 }
 
@@ -104,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	pragmas := Pragmas + "&_pragma=foreign_keys(1)"
 	u := "file:" + (&url.URL{Path: path}).EscapedPath()
 	turns := newTurns()
-	write, err := openDB(path, pragmas, turns)
+	write, err := openDB(path, pragmas, turns, "")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -125,22 +128,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// OpenDB opens another handle on the store's file, for what lives beside
-// the log in it (the read models, the consumers' offsets): its connections
-// have [Pragmas] and then pragmas (modernc's DSN form, "" for none), its
-// transactions begin IMMEDIATE, and its writers take their turns at the
-// write lock with the store's (turn.go). The caller closes it.
-func (s *Store) OpenDB(pragmas string) (*sql.DB, error) {
-	if pragmas != "" {
-		pragmas = "&" + pragmas
-	}
-	db, err := openDB(s.path, Pragmas+pragmas, s.turns)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", s.path, err)
-	}
-	return db, nil
 }
 
 // Close closes both connection pools.

@@ -23,9 +23,10 @@ import (
 // SQLITE_BUSY while the webhooks outbox made its first pass over the log,
 // and the other consumers stalled beside it (docs/performance.md).
 //
-// So within a process every writer on the store's file queues for the
-// lock first, first come first served: the store's own writes and those
-// of every handle opened with [Store.OpenDB]. A transaction on these
+// So within a process every writer on a file queues for the lock first,
+// first come first served: the store's own writes on the log's file, and
+// those of every handle the store opened on a state file
+// ([Store.OpenState]). A transaction on these
 // handles begins IMMEDIATE, so it is a writer from its start: it holds its
 // turn from BEGIN to COMMIT or ROLLBACK. A statement run outside a
 // transaction through Exec holds a turn for its length; one run through
@@ -65,19 +66,23 @@ func (t *turns) take(ctx context.Context) error {
 func (t *turns) give() { t.sem.Release(1) }
 
 // openDB opens a handle on the SQLite file at path whose transactions
-// begin IMMEDIATE and whose writers take their turns at t.
-func openDB(path, pragmas string, t *turns) (*sql.DB, error) {
+// begin IMMEDIATE and whose writers take their turns at t. Unless log is
+// "", each connection attaches the database at log (a URI) as the schema
+// "log".
+func openDB(path, pragmas string, t *turns, log string) (*sql.DB, error) {
 	base, err := sqlite.NewConnector("file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(turnConnector{base, t}), nil
+	return sql.OpenDB(turnConnector{base, t, log}), nil
 }
 
-// turnConnector hands out connections that take turns.
+// turnConnector hands out connections that take turns, with the database
+// at log attached unless it is "".
 type turnConnector struct {
 	base  driver.Connector
 	turns *turns
+	log   string
 }
 
 func (c turnConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -85,7 +90,14 @@ func (c turnConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &turnConn{conn: conn.(sqliteConn), turns: c.turns}, nil
+	sc := conn.(sqliteConn)
+	if c.log != "" {
+		if _, err := sc.ExecContext(ctx, `ATTACH DATABASE ? AS log`, []driver.NamedValue{{Ordinal: 1, Value: c.log}}); err != nil {
+			sc.Close()
+			return nil, fmt.Errorf("attach the log: %w", err)
+		}
+	}
+	return &turnConn{conn: sc, turns: c.turns}, nil
 }
 
 func (c turnConnector) Driver() driver.Driver { return c.base.Driver() }

@@ -14,15 +14,17 @@ import (
 	"github.com/acv-registry/acv/eventstore/sqlite"
 )
 
-// openWithDB opens a store in the test's temp dir and a handle beside it.
-func openWithDB(t *testing.T) (*sqlite.Store, *sql.DB) {
+// openWithState opens a store in the test's temp dir and a state file
+// beside it.
+func openWithState(t *testing.T) (*sqlite.Store, *sql.DB) {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "acv.db"), sqlite.Options{})
+	dir := t.TempDir()
+	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "acv.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	db, err := s.OpenDB("")
+	db, err := s.OpenState(context.Background(), filepath.Join(dir, "state.db"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +36,14 @@ func openWithDB(t *testing.T) (*sqlite.Store, *sql.DB) {
 }
 
 // TestWritersTakeTurns: a writer that commits and begins again at once -
-// a consumer catching up, batch after batch - does not starve the store's
-// appends, nor another statement on the writer's own handle. Under SQLite's busy handler
+// a consumer catching up, batch after batch - does not starve another
+// statement on its handle, nor the store's appends. Under SQLite's busy handler
 // alone the waiting writer looks for the lock every 100 ms and finds it
 // taken almost every time (an API write waited 60 s and failed at 10^6
 // events); with turns it waits for the transaction in hand, first come
 // first served.
 func TestWritersTakeTurns(t *testing.T) {
-	s, db := openWithDB(t)
+	s, db := openWithState(t)
 	ctx := context.Background()
 
 	const most = 1500 // transactions the hog makes at most, about 3 s
@@ -106,7 +108,7 @@ func TestWritersTakeTurns(t *testing.T) {
 // waits gives up with the context's error, and its place in the queue
 // does not keep the lock from the next writer.
 func TestTurnWaitEndsWithItsContext(t *testing.T) {
-	s, db := openWithDB(t)
+	_, db := openWithState(t)
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -114,17 +116,46 @@ func TestTurnWaitEndsWithItsContext(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	_, err = s.Append(short, "asset-turn", eventstore.NoStream, []eventstore.NewEvent{eventstoretest.Event("t.v1")})
+	_, err = db.ExecContext(short, `INSERT INTO hog VALUES (3)`)
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("append while a transaction holds the lock = %v; want the context's deadline", err)
+		t.Fatalf("a statement while a transaction holds the lock = %v; want the context's deadline", err)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(ctx, "asset-turn", eventstore.NoStream, []eventstore.NewEvent{eventstoretest.Event("t.v1")}); err != nil {
-		t.Fatalf("append once the lock is free: %v", err)
-	}
-	if _, err := db.Exec(`INSERT INTO hog VALUES (3)`); err != nil {
+	if _, err := db.Exec(`INSERT INTO hog VALUES (4)`); err != nil {
 		t.Fatalf("a statement once the lock is free: %v", err)
+	}
+}
+
+// TestStateWritesLeaveTheLogFree: the state file has a write lock of its
+// own, so an append goes ahead while a consumer's transaction holds the
+// state file's; and a state connection reads the log's tables, read-only,
+// as the embedded consumers' queries do.
+func TestStateWritesLeaveTheLogFree(t *testing.T) {
+	s, db := openWithState(t)
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO hog VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := s.Append(short, "asset-free", eventstore.NoStream, []eventstore.NewEvent{eventstoretest.Event("t.v1")}); err != nil {
+		t.Fatalf("append while the state file's lock is held: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM events WHERE stream_id = 'asset-free'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the log's events through the state file: %d, %v; want 1", n, err)
+	}
+	if _, err := db.Exec(`INSERT INTO log.events (event_id) VALUES ('x')`); err == nil {
+		t.Fatal("a state connection wrote to the log")
 	}
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acv-registry/acv/domain"
+	"github.com/acv-registry/acv/eventstore"
+	"github.com/acv-registry/acv/internal/demo"
+	"github.com/google/uuid"
+)
+
+// TestUpgradeMovesTheStateOutOfTheLog: a data directory of a release that
+// kept the service's state in acv.db (here an API token, the consumers'
+// offsets, and a read-model table holding a stale row) upgrades on the
+// first command: the token still lists, acv.db holds the log alone, and
+// `acv rebuild` derives the read models anew from the whole log, not
+// from the stale table or its offset.
+func TestUpgradeMovesTheStateOutOfTheLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := Config{DataDir: dir}
+	getenv := env("ACV_DATA_DIR", dir)
+	store, err := openStore(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, eventstore.NewAssets(store, regimes(), uuid.New), domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
+	end, err := store.Horizon(ctx)
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"token", "create", "--role", "administrator", "--name", "ops"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	id, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(out.String()), "acv_"), "_")
+	if err := run(ctx, []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	// The earlier layout: the state's tables in acv.db, and no state.db.
+	db, err := sql.Open("sqlite", "file:"+c.SQLitePath()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // the attachment is the connection's
+	if _, err := db.Exec(`ATTACH DATABASE ? AS st`, c.StatePath()); err != nil {
+		t.Fatal(err)
+	}
+	var earlier []string
+	for _, table := range sqliteTables(t, db, "st") {
+		if strings.HasPrefix(table.name, "rm_") {
+			continue
+		}
+		earlier = append(earlier, table.create, `INSERT INTO main."`+table.name+`" SELECT * FROM st."`+table.name+`"`)
+	}
+	earlier = append(earlier, `DETACH DATABASE st`,
+		`CREATE TABLE rm_assets (asset_id TEXT PRIMARY KEY, doc TEXT)`, `INSERT INTO rm_assets VALUES ('stale', '{}')`)
+	for _, q := range earlier {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(c.StatePath() + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"token", "list"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), id) {
+		t.Errorf("after the upgrade the token is not listed:\n%s", out.String())
+	}
+	var left []string
+	for _, table := range sqliteTables(t, db, "main") {
+		left = append(left, table.name)
+	}
+	if got, want := strings.Join(left, ","), "erasures,events,personal_keys,schema_migrations"; got != want {
+		t.Errorf("acv.db after the upgrade holds %s; want %s", got, want)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"rebuild"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	state, err := sql.Open("sqlite", "file:"+c.StatePath()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	var assets, stale int
+	if err := state.QueryRow(`SELECT count(*), count(*) FILTER (WHERE asset_id = 'stale') FROM rm_assets`).Scan(&assets, &stale); err != nil {
+		t.Fatal(err)
+	}
+	var offset int64
+	if err := state.QueryRow(`SELECT position FROM consumer_offsets WHERE name = 'read_models'`).Scan(&offset); err != nil {
+		t.Fatal(err)
+	}
+	if assets == 0 || stale != 0 || offset != end {
+		t.Errorf("read models after the upgrade and a rebuild: %d assets, %d stale, offset %d; want the demo's, none stale, offset %d", assets, stale, offset, end)
+	}
+}
+
+// sqliteTable is a table of a SQLite schema and the statement that made it.
+type sqliteTable struct{ name, create string }
+
+// sqliteTables lists the tables of schema in db, without SQLite's own and
+// without virtual tables' shadow tables, by name.
+func sqliteTables(t *testing.T, db *sql.DB, schema string) []sqliteTable {
+	t.Helper()
+	rows, err := db.Query(`SELECT name, sql FROM ` + schema + `.sqlite_schema WHERE type = 'table'
+		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND sql NOT LIKE 'CREATE TABLE ''%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []sqliteTable
+	for rows.Next() {
+		var tb sqliteTable
+		if err := rows.Scan(&tb.name, &tb.create); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tb)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
