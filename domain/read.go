@@ -34,28 +34,55 @@ func (r NominationRecord) Overdue(today Date) bool {
 func (a *Asset) Nominations() []NominationRecord {
 	var rs []NominationRecord
 	for _, n := range a.nominations {
-		r := NominationRecord{Received: n.NominationReceived, DecisionDue: n.due()}
-		r.Received.Occupants = append([]Party(nil), n.Occupants...)
-		r.Received.Interests = append([]Interest(nil), n.Interests...)
-		if n.LocalExtras != nil {
-			r.Received.LocalExtras = make(map[string]string, len(n.LocalExtras))
-			for k, v := range n.LocalExtras {
-				r.Received.LocalExtras[k] = v
-			}
-		}
-		if n.decided != nil {
-			d := *n.decided
-			r.Decision = &d
-			r.DecidedLate = d.DecidedOn.After(r.DecisionDue)
-			if d.Outcome == NotListed {
-				r.UnsuccessfulEntryEnds = n.regime.UnsuccessfulEntry.End(d.EnteredOn)
-			}
-		}
-		r.NominatorIneligible = asRule(n.regime.NominatorEligible(n.Nominator))
-		r.LandExcluded = asRule(n.regime.LandExcluded(n.Land.Use))
-		rs = append(rs, r)
+		rs = append(rs, n.record())
 	}
 	return rs
+}
+
+// Nomination returns the nomination with id, as [Asset.Nominations] has
+// it, and whether there is one: without copying the others.
+func (a *Asset) Nomination(id string) (NominationRecord, bool) {
+	for _, n := range a.nominations {
+		if n.NominationID == id {
+			return n.record(), true
+		}
+	}
+	return NominationRecord{}, false
+}
+
+// LastDecided returns the latest nomination decided with outcome, as
+// [Asset.Nominations] has it, and whether there is one.
+func (a *Asset) LastDecided(outcome Outcome) (NominationRecord, bool) {
+	for i := len(a.nominations) - 1; i >= 0; i-- {
+		if n := a.nominations[i]; n.decided != nil && n.decided.Outcome == outcome {
+			return n.record(), true
+		}
+	}
+	return NominationRecord{}, false
+}
+
+// record is n with what follows from it, its slices and map copied.
+func (n *nominationState) record() NominationRecord {
+	r := NominationRecord{Received: n.NominationReceived, DecisionDue: n.due()}
+	r.Received.Occupants = append([]Party(nil), n.Occupants...)
+	r.Received.Interests = append([]Interest(nil), n.Interests...)
+	if n.LocalExtras != nil {
+		r.Received.LocalExtras = make(map[string]string, len(n.LocalExtras))
+		for k, v := range n.LocalExtras {
+			r.Received.LocalExtras[k] = v
+		}
+	}
+	if n.decided != nil {
+		d := *n.decided
+		r.Decision = &d
+		r.DecidedLate = d.DecidedOn.After(r.DecisionDue)
+		if d.Outcome == NotListed {
+			r.UnsuccessfulEntryEnds = n.regime.UnsuccessfulEntry.End(d.EnteredOn)
+		}
+	}
+	r.NominatorIneligible = asRule(n.regime.NominatorEligible(n.Nominator))
+	r.LandExcluded = asRule(n.regime.LandExcluded(n.Land.Use))
+	return r
 }
 
 // PendingNomination returns the nomination awaiting a decision, if any.

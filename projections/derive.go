@@ -384,18 +384,17 @@ func baseEntry(assetID string, n domain.NominationRecord, postcodes map[string]s
 }
 
 // acvEntry is entry le on the list of assets of community value, as the
-// asset knows it from its nominations noms and moratoria records.
+// asset knows it from the nomination n that made it (nil if unknown) and
+// its moratoria records.
 //
 // EndDate is the data standard's end-date, defined here as the last day the
 // entry stood or will stand as far as the registry knows: the day before its
 // removal for an entry removed early, otherwise its expiry date (the last day
 // of its 5 years). RemovalDate is the first day off the list.
-func acvEntry(assetID string, noms []domain.NominationRecord, records []domain.MoratoriumRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
+func acvEntry(assetID string, n *domain.NominationRecord, records []domain.MoratoriumRecord, le domain.ListEntry, postcodes map[string]string) RegisterEntry {
 	var e RegisterEntry
-	for _, n := range noms {
-		if n.Received.NominationID == le.NominationID {
-			e = baseEntry(assetID, n, postcodes)
-		}
+	if n != nil {
+		e = baseEntry(assetID, *n, postcodes)
 	}
 	if le.Outcome == domain.PartlyListed && le.ListedPart != "" {
 		e.Description = strings.TrimSpace(e.Description + " (part listed: " + le.ListedPart + ")")
@@ -442,17 +441,22 @@ func unsuccessfulEntry(assetID string, n domain.NominationRecord, expired bool, 
 // of the latest nomination decided "not listed" whose end the clock has not
 // recorded. The list is a list of land, so a later unsuccessful nomination
 // replaces an earlier one's entry rather than standing beside it.
-func currentUnsuccessful(noms []domain.NominationRecord, expired map[string]bool) (domain.NominationRecord, bool) {
-	for i := len(noms) - 1; i >= 0; i-- {
-		n := noms[i]
-		if n.Decision != nil && n.Decision.Outcome == domain.NotListed {
-			if expired[n.Received.NominationID] {
-				return domain.NominationRecord{}, false
-			}
-			return n, true
+func currentUnsuccessful(a *domain.Asset, expired map[string]bool) (domain.NominationRecord, bool) {
+	n, ok := a.LastDecided(domain.NotListed)
+	if !ok || expired[n.Received.NominationID] {
+		return domain.NominationRecord{}, false
+	}
+	return n, true
+}
+
+// nominationIn returns the nomination of noms with id, or nil.
+func nominationIn(noms []domain.NominationRecord, id string) *domain.NominationRecord {
+	for i := range noms {
+		if noms[i].Received.NominationID == id {
+			return &noms[i]
 		}
 	}
-	return domain.NominationRecord{}, false
+	return nil
 }
 
 // lastEntry returns the current or last entry of the land on either list, or
@@ -470,7 +474,8 @@ func lastEntry(assetID string, a *domain.Asset, noms []domain.NominationRecord, 
 		}
 	}
 	if es := a.Entries(); len(es) > 0 {
-		e := acvEntry(assetID, noms, records, es[len(es)-1], nil)
+		le := es[len(es)-1]
+		e := acvEntry(assetID, nominationIn(noms, le.NominationID), records, le, nil)
 		if best == nil || !e.EntryDate.Before(best.EntryDate) {
 			best = &e
 		}
@@ -513,9 +518,10 @@ type registerBuilder struct {
 	out       []RegisterVersion
 }
 
-// step folds in the asset a after one more event, effective on day on.
+// step folds in the asset a after one more event, effective on day on. It
+// reads the one nomination each list's entry needs, not copies of them all
+// (this runs after every event of a rebuild).
 func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[string]bool) {
-	noms := a.Nominations()
 	for i, list := range lists() {
 		var (
 			cur RegisterEntry
@@ -526,11 +532,15 @@ func (b *registerBuilder) step(a *domain.Asset, on domain.Date, expired map[stri
 		case ListACV:
 			var le domain.ListEntry
 			if le, ok = a.Entry(); ok {
-				cur, key = acvEntry(b.assetID, noms, a.Moratoria(), le, b.postcodes), le.NominationID
+				var n *domain.NominationRecord
+				if r, found := a.Nomination(le.NominationID); found {
+					n = &r
+				}
+				cur, key = acvEntry(b.assetID, n, a.Moratoria(), le, b.postcodes), le.NominationID
 			}
 		case ListUnsuccessful:
 			var n domain.NominationRecord
-			if n, ok = currentUnsuccessful(noms, expired); ok {
+			if n, ok = currentUnsuccessful(a, expired); ok {
 				cur, key = unsuccessfulEntry(b.assetID, n, false, b.postcodes), n.Received.NominationID
 			}
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/eventstore"
 	"github.com/acv-registry/acv/eventstore/sqlite"
 	"github.com/acv-registry/acv/internal/generate"
@@ -117,5 +119,60 @@ func TestHistoryReaderJoinsPages(t *testing.T) {
 				t.Errorf("pages of %d, %d readers: progress reached %d events", batch, n, read)
 			}
 		}
+	}
+}
+
+// TestNominationAccessorsAgreeWithNominations: after every event of a
+// generated national history, Asset.Nomination(id) is the element of
+// Asset.Nominations() with that id, and Asset.LastDecided(outcome) the last
+// element decided with that outcome: what the register's versions (step)
+// and the timeline read instead of copying every nomination.
+func TestNominationAccessorsAgreeWithNominations(t *testing.T) {
+	s := generatedStore(t, 7, 0.01)
+	streams := map[string][]eventstore.Event{}
+	eachEvent(t, s, func(e eventstore.Event) {
+		if _, ok := AssetID(e.Stream); ok {
+			streams[e.Stream] = append(streams[e.Stream], e)
+		}
+	})
+	checked, decided := 0, 0
+	for stream, events := range streams {
+		history, err := Decode(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := domain.NewAsset(stream, domain.DefaultRegimes())
+		for _, r := range history {
+			a.Fold(r.Event)
+			noms := a.Nominations()
+			for _, n := range noms {
+				got, ok := a.Nomination(n.Received.NominationID)
+				if !ok || !reflect.DeepEqual(got, n) {
+					t.Fatalf("%s: Nomination(%s) = %+v, %v; want %+v", stream, n.Received.NominationID, got, ok, n)
+				}
+				checked++
+			}
+			if _, ok := a.Nomination("no-such-nomination"); ok {
+				t.Fatalf("%s: Nomination of an unknown id found one", stream)
+			}
+			for _, outcome := range []domain.Outcome{domain.Listed, domain.PartlyListed, domain.NotListed} {
+				var want *domain.NominationRecord
+				for i := range noms {
+					if d := noms[i].Decision; d != nil && d.Outcome == outcome {
+						want = &noms[i]
+					}
+				}
+				got, ok := a.LastDecided(outcome)
+				if ok != (want != nil) || ok && !reflect.DeepEqual(got, *want) {
+					t.Fatalf("%s: LastDecided(%s) = %+v, %v; want %+v", stream, outcome, got, ok, want)
+				}
+				if ok {
+					decided++
+				}
+			}
+		}
+	}
+	if checked == 0 || decided == 0 {
+		t.Fatalf("checked %d nominations and %d decisions: the history has none", checked, decided)
 	}
 }

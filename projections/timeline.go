@@ -122,11 +122,9 @@ func describeDecision(e domain.NominationDecided, a *domain.Asset, rg domain.Reg
 		fmt.Fprintf(&b, "The council listed the land%s. It stays on the list until %s (%s).",
 			entered, date(rg.Listing.End(e.EnteredOn)), rule)
 	}
-	for _, n := range a.Nominations() {
-		if n.Received.NominationID == e.NominationID && n.DecidedLate {
-			fmt.Fprintf(&b, " The decision came after the time allowed, which ended on %s; it is still valid (%s).",
-				date(n.DecisionDue), rg.Decision.Rule)
-		}
+	if n, ok := a.Nomination(e.NominationID); ok && n.DecidedLate {
+		fmt.Fprintf(&b, " The decision came after the time allowed, which ended on %s; it is still valid (%s).",
+			date(n.DecisionDue), rg.Decision.Rule)
 	}
 	return b.String(), rule
 }

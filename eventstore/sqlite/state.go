@@ -21,7 +21,7 @@ import (
 // projector's batches, nor the projector for appends. And a rebuild, which
 // reads the whole log while it writes a fresh set of read models, no
 // longer invalidates its own readers' caches and memory maps with every
-// commit; at 10^6 events it took 15-20% less time (docs/performance.md).
+// commit; at 10^6 events it took 8-14% less time (docs/performance.md).
 //
 // A state file's connections see the log's file read-only, attached as
 // the schema "log": the embedded consumers select the events after their
