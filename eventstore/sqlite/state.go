@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 )
 
 // The service's state lives in a file of its own.
@@ -134,15 +133,14 @@ type stateTable struct {
 // them.
 func (s *Store) stateInLog(ctx context.Context) ([]stateTable, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT type, name, tbl_name, sql FROM sqlite_schema
-		WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY rowid`)
+		WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		AND tbl_name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')
+		ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list the log file's tables: %w", err)
 	}
 	defer rows.Close()
-	var (
-		tables  []stateTable
-		shadows []string
-	)
+	var tables []stateTable
 	for rows.Next() {
 		var kind, name, table, stmt string
 		if err := rows.Scan(&kind, &name, &table, &stmt); err != nil {
@@ -156,9 +154,6 @@ func (s *Store) stateInLog(ctx context.Context) ([]stateTable, error) {
 			if i := slices.IndexFunc(tables, func(t stateTable) bool { return t.name == table }); i >= 0 {
 				tables[i].indexes = append(tables[i].indexes, stmt)
 			}
-		case strings.HasPrefix(strings.ToUpper(stmt), "CREATE VIRTUAL TABLE"):
-			tables = append(tables, stateTable{name: name, create: stmt})
-			shadows = append(shadows, name+"_")
 		default:
 			tables = append(tables, stateTable{name: name, create: stmt})
 		}
@@ -166,9 +161,7 @@ func (s *Store) stateInLog(ctx context.Context) ([]stateTable, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list the log file's tables: %w", err)
 	}
-	return slices.DeleteFunc(tables, func(t stateTable) bool {
-		return slices.ContainsFunc(shadows, func(prefix string) bool { return strings.HasPrefix(t.name, prefix) })
-	}), nil
+	return tables, nil
 }
 
 // copyTable copies t from the schema earlier into the state file, unless
