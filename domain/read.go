@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"maps"
+)
 
 // Read accessors. Each returns copies: changing a returned value never
 // changes the asset. Both lists are public (s.94, check): free inspection and
@@ -66,12 +69,7 @@ func (n *nominationState) record() NominationRecord {
 	r := NominationRecord{Received: n.NominationReceived, DecisionDue: n.due()}
 	r.Received.Occupants = append([]Party(nil), n.Occupants...)
 	r.Received.Interests = append([]Interest(nil), n.Interests...)
-	if n.LocalExtras != nil {
-		r.Received.LocalExtras = make(map[string]string, len(n.LocalExtras))
-		for k, v := range n.LocalExtras {
-			r.Received.LocalExtras[k] = v
-		}
-	}
+	r.Received.LocalExtras = maps.Clone(n.LocalExtras) // nil stays nil
 	if n.decided != nil {
 		d := *n.decided
 		r.Decision = &d

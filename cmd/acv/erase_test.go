@@ -59,9 +59,8 @@ func testEraseSubjects(t *testing.T, backend string) {
 		dir := t.TempDir()
 		s.sqlite = filepath.Join(dir, "acv.db")
 		kv = append(kv, "ACV_DATA_DIR", dir)
-		// The service makes the state file: the handle is opened on
-		// first use, after it has started (sqliteState).
-		s.db = nil
+		// The service makes the state file: s.db is opened on first use,
+		// after it has started (sql).
 	case "postgres":
 		dsn := pgtest.DSN(t)
 		kv = append(kv, "ACV_DATABASE_URL", dsn)
@@ -323,12 +322,12 @@ func (s *eraseStack) sql() *sql.DB {
 	if s.db != nil {
 		return s.db
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(s.sqlite), "state.db")+"?_pragma=busy_timeout(10000)&mode=ro")
+	state := Config{DataDir: filepath.Dir(s.sqlite)}.StatePath()
+	db, err := sql.Open("sqlite", "file:"+state+"?_pragma=busy_timeout(10000)&mode=ro")
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	db.SetMaxOpenConns(1) // the attachment is the connection's
-	db.SetConnMaxLifetime(0)
 	if _, err := db.Exec(`ATTACH DATABASE ? AS log`, "file:"+s.sqlite+"?mode=ro"); err != nil {
 		s.t.Fatal(err)
 	}
