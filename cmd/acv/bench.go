@@ -282,18 +282,28 @@ func (b *bench) copyLog(raw eventstorebench.Baseline) (string, error) {
 // raw INSERT (and COPY on PostgreSQL) into raw_events; into names what
 // raw_events holds (see copyLog). The loads of each figure alternate (see
 // [bench.alternate]), so that neither side is always the one measured
-// first after the copy of the log.
+// first after the copy of the log, and each load first warms its own
+// table's indexes where the baseline can ([eventstorebench.Baseline.Warm]).
 func (b *bench) appends(raw eventstorebench.Baseline, into string) error {
 	ctx := b.ctx
 	// At most 10,000 single and 20,000 batched events go into the log.
 	const writers, batch, singles, batches = 8, 100, 10_000, 200
 	stream := func() string { return "bench-" + uuid.NewString() }
-	rs, err := b.alternate(writers, singles, []func() error{
-		func() error {
-			_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(1))
+	warm := func(table string) func() error {
+		if raw.Warm == nil {
+			return nil
+		}
+		return func() error { return raw.Warm(ctx, table) }
+	}
+	store := func(n int) appendLoad {
+		return appendLoad{warm: warm(eventstorebench.LogTable), call: func() error {
+			_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(n))
 			return err
-		},
-		func() error { return raw.InsertOne(ctx, stream(), eventstorebench.Events(1)[0]) },
+		}}
+	}
+	rs, err := b.alternate(writers, singles, []appendLoad{
+		store(1),
+		{warm: warm(eventstorebench.RawTable), call: func() error { return raw.InsertOne(ctx, stream(), eventstorebench.Events(1)[0]) }},
 	})
 	if err != nil {
 		return fmt.Errorf("bench: append: %w", err)
@@ -305,15 +315,13 @@ func (b *bench) appends(raw eventstorebench.Baseline, into string) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	ops := []func() error{func() error {
-		_, err := b.store.Append(ctx, stream(), eventstore.NoStream, eventstorebench.Events(batch))
-		return err
-	}}
+	loads := []appendLoad{store(batch)}
 	for _, name := range names {
 		insert := raw.InsertBatch[name]
-		ops = append(ops, func() error { return insert(ctx, stream(), eventstorebench.Events(batch)) })
+		loads = append(loads, appendLoad{warm: warm(eventstorebench.RawTable),
+			call: func() error { return insert(ctx, stream(), eventstorebench.Events(batch)) }})
 	}
-	rs, err = b.alternate(writers, batches, ops)
+	rs, err = b.alternate(writers, batches, loads)
 	if err != nil {
 		return fmt.Errorf("bench: append batch: %w", err)
 	}
@@ -323,29 +331,45 @@ func (b *bench) appends(raw eventstorebench.Baseline, into string) error {
 	return nil
 }
 
-// alternate measures ops, the store's first and its baselines after it,
-// each by n concurrent writers making at most maxOps calls in all. Each op
+// appendLoad is one side of an append figure: the call its writers make,
+// and what runs, unmeasured, before each of its loads (nil: nothing).
+type appendLoad struct {
+	call func() error
+	warm func() error
+}
+
+// alternate measures loads, the store's first and its baselines after it,
+// each by n concurrent writers making at most maxOps calls in all. Each
 // first runs unmeasured for a tenth of the calls, then the rest in two
 // rounds of half each, in the given order and then in reverse: the first
 // load after the copy of the log, and the second after the warm-up, ran
 // slower than the same load later, whichever side it was, and in one
-// fixed order that cost fell on the store every time. Each result sums
-// its two rounds.
-func (b *bench) alternate(n, maxOps int, ops []func() error) ([]loadResult, error) {
+// fixed order that cost fell on the store every time. Every load, the
+// unmeasured included, starts with its warm. Each result sums its two
+// rounds.
+func (b *bench) alternate(n, maxOps int, loads []appendLoad) ([]loadResult, error) {
 	warm, half := max(maxOps/10, 1), max((maxOps-maxOps/10)/2, 1)
-	for _, op := range ops {
-		if _, err := b.load(n, warm, b.d/10, op); err != nil {
+	run := func(l appendLoad, calls int, d time.Duration) (loadResult, error) {
+		if l.warm != nil {
+			if err := l.warm(); err != nil {
+				return loadResult{}, err
+			}
+		}
+		return b.load(n, calls, d, l.call)
+	}
+	for _, l := range loads {
+		if _, err := run(l, warm, b.d/10); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]loadResult, len(ops))
+	out := make([]loadResult, len(loads))
 	for round := range 2 {
-		for j := range ops {
+		for j := range loads {
 			i := j
 			if round == 1 {
-				i = len(ops) - 1 - j
+				i = len(loads) - 1 - j
 			}
-			r, err := b.load(n, half, b.d/2, ops[i])
+			r, err := run(loads[i], half, b.d/2)
 			if err != nil {
 				return nil, err
 			}

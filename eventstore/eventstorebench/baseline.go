@@ -46,9 +46,20 @@ type Baseline struct {
 	// Reset empties raw_events again, giving back the disk a copy took.
 	// Like CopyLog, it must not run beside the other funcs.
 	Reset func(ctx context.Context) error
+	// Warm, if set, reads every index of table ([LogTable] or [RawTable])
+	// whole, so that the appends that follow find them in memory. A load
+	// of appends calls it for its own table just before it runs, unmeasured
+	// (see [Postgres]).
+	Warm func(ctx context.Context, table string) error
 	// Close drops raw_events and releases what the baseline opened.
 	Close func(ctx context.Context) error
 }
+
+// The tables a [Baseline.Warm] reads: the store's log and its raw copy.
+const (
+	LogTable = "events"
+	RawTable = "raw_events"
+)
 
 // FreeUnknown is the free space [Baseline.Room] reports when it cannot
 // tell.
