@@ -283,7 +283,7 @@ func (b *bench) copyLog(raw eventstorebench.Baseline) (string, error) {
 // raw_events holds (see copyLog). The loads of each figure alternate (see
 // [bench.alternate]), so that neither side is always the one measured
 // first after the copy of the log, and each load first warms its own
-// table's indexes where the baseline can ([eventstorebench.Baseline.Warm]).
+// table, its heap and its indexes, where the baseline can ([eventstorebench.Baseline.Warm]).
 func (b *bench) appends(raw eventstorebench.Baseline, into string) error {
 	ctx := b.ctx
 	// At most 10,000 single and 20,000 batched events go into the log.

@@ -46,8 +46,9 @@ type Baseline struct {
 	// Reset empties raw_events again, giving back the disk a copy took.
 	// Like CopyLog, it must not run beside the other funcs.
 	Reset func(ctx context.Context) error
-	// Warm, if set, reads every index of table ([LogTable] or [RawTable])
-	// whole, so that the appends that follow find them in memory. A load
+	// Warm, if set, reads table ([LogTable] or [RawTable]) whole, its
+	// heap and every index, so that the appends that follow find it in
+	// memory. A load
 	// of appends calls it for its own table just before it runs, unmeasured
 	// (see [Postgres]).
 	Warm func(ctx context.Context, table string) error
