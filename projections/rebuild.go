@@ -58,6 +58,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := CreateTablesWithoutIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
+	if err := pauseAutovacuum(ctx, db, suffix); err != nil {
+		return 0, fmt.Errorf("rebuild: %w", err)
+	}
 	end, err := store.Horizon(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
@@ -117,7 +120,10 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 // phase's long pole), then get their index. Each table's statistics are
 // gathered as soon as its last index is built (ANALYZE needs the index on
 // point(lon, lat) for its expression's statistics), on the connection
-// that built it.
+// that built it, by VACUUM (ANALYZE): the vacuum marks the fresh pages
+// all-visible, which autovacuum would otherwise do just after the swap,
+// beside the traffic and holding locks the next swap waits on (see
+// [pauseAutovacuum]).
 //
 // The statistics matter: without them, until autovacuum comes round,
 // PostgreSQL's planner guesses, and at 10^5 events it read a council's
@@ -148,7 +154,7 @@ func finishFresh(ctx context.Context, db DB, suffix string, counts func() (sorte
 		return tx.Commit()
 	}
 	analyze := func(ctx context.Context, table string) error {
-		if _, err := db.SQL.ExecContext(ctx, `ANALYZE `+table+suffix); err != nil {
+		if _, err := db.SQL.ExecContext(ctx, `VACUUM (ANALYZE) `+table+suffix); err != nil {
 			return fmt.Errorf("analyze %s%s: %w", table, suffix, err)
 		}
 		return nil
@@ -241,6 +247,37 @@ func swap(ctx context.Context, db DB, suffix string, end int64) error {
 	return nil
 }
 
+// autovacuumOptions are the storage parameters that keep autovacuum off
+// a PostgreSQL table and its TOAST table.
+const autovacuumOptions = `autovacuum_enabled, toast.autovacuum_enabled`
+
+// pauseAutovacuum keeps autovacuum off the fresh set's tables (suffix) on
+// PostgreSQL until the swap turns it back on with the rename, in the same
+// transaction, so that no live table is ever left without it. A fresh
+// table fills with up to millions of rows in minutes, passing autovacuum's
+// thresholds as it goes, and a worker's VACUUM or ANALYZE of it then
+// would be of a table half written, on the cores the rebuild uses, with
+// [finishFresh] doing both anyway once the rows and indexes are in.
+//
+// With that, and the fresh set vacuumed before the swap, no worker has
+// the live set in hand when the next rebuild swaps it out. Before, two
+// rebuilds at 10^6 events a minute apart found workers vacuuming the
+// first one's tables: the swap's renames waited a second each
+// (deadlock_timeout, after which PostgreSQL cancels the worker), three of
+// them, while the swap held the tables it had renamed already and the
+// API's reads of those waited too.
+func pauseAutovacuum(ctx context.Context, db DB, suffix string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	for _, t := range tableNames(db.Dialect) {
+		if _, err := db.SQL.ExecContext(ctx, `ALTER TABLE `+t+suffix+` SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)`); err != nil {
+			return fmt.Errorf("autovacuum off %s%s: %w", t, suffix, err)
+		}
+	}
+	return nil
+}
+
 // retiredSuffix names the set a swap retires: the rebuild's suffix with
 // its first digit changed, so a rebuild suffix still ("_r" and base 36
 // digits) and never the rebuild's own.
@@ -280,6 +317,11 @@ func renameIn(ctx context.Context, db DB, suffix, retired string, end int64) err
 	for _, t := range tableNames(db.Dialect) {
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+suffix+` RENAME TO `+t); err != nil {
 			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+		}
+		if db.Dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+t+` RESET (`+autovacuumOptions+`)`); err != nil {
+				return fmt.Errorf("rebuild: swap %s: autovacuum: %w", t, err)
+			}
 		}
 	}
 	if err := messaging.SetOffset(ctx, tx, db.Dialect, ConsumerName, end); err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -250,5 +251,86 @@ func TestRebuildGathersStatistics(t *testing.T) {
 	}
 	if !analysed(place) {
 		t.Errorf("%s: no statistics of point(lon, lat) after a rebuild", place)
+	}
+}
+
+// TestRebuildKeepsAutovacuumOffTheFreshSetOnly: on PostgreSQL the fresh
+// set is built with autovacuum off (no worker analyses a table half
+// written, or holds a lock the swap must wait a second for), and is
+// vacuumed before the swap, which turns autovacuum back on in its own
+// transaction: no live table is left without it, and none is left for a
+// worker to vacuum right after the swap.
+func TestRebuildKeepsAutovacuumOffTheFreshSetOnly(t *testing.T) {
+	st := postgresStack(t)
+	ctx := context.Background()
+	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
+	if err := p.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
+	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
+	// options lists each table matching pattern with its own and its
+	// TOAST table's storage parameters.
+	options := func(pattern string) map[string]string {
+		rows, err := st.db.SQL.QueryContext(ctx, `SELECT c.relname,
+			concat_ws(',', array_to_string(c.reloptions, ','), array_to_string(tt.reloptions, ','))
+			FROM pg_class c LEFT JOIN pg_class tt ON tt.oid = c.reltoastrelid
+			WHERE c.relkind = 'r' AND c.relname ~ $1`, pattern)
+		if err != nil {
+			t.Errorf("storage parameters: %v", err)
+			return nil
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var name, opts string
+			if err := rows.Scan(&name, &opts); err != nil {
+				t.Errorf("storage parameters: %v", err)
+				return nil
+			}
+			out[name] = opts
+		}
+		return out
+	}
+	tables := projections.TableNames()
+	var (
+		during map[string]string
+		once   sync.Once
+	)
+	progress := func(done, total int64) {
+		once.Do(func() { during = options(`^rm_.*_r[0-9a-z]+$`) })
+	}
+	if _, err := projections.Rebuild(ctx, st.store, st.db, domain.DefaultRegimes(), progress); err != nil {
+		t.Fatal(err)
+	}
+	if len(during) != len(tables) {
+		t.Fatalf("fresh tables seen while the rebuild read the log: %v, want %d", during, len(tables))
+	}
+	for name, opts := range during {
+		if strings.Count(opts, "autovacuum_enabled=false") != 2 {
+			t.Errorf("fresh %s during the rebuild: options %q, want autovacuum off on it and its TOAST table", name, opts)
+		}
+	}
+	live := options(`^rm_[a-z_]+$`)
+	for _, table := range tables {
+		opts, ok := live[table]
+		if !ok {
+			t.Errorf("%s: not live after the rebuild", table)
+			continue
+		}
+		if strings.Contains(opts, "autovacuum") {
+			t.Errorf("live %s after the rebuild: options %q, want autovacuum as the server sets it", table, opts)
+		}
+		var rows int
+		var vacuumed bool
+		if err := st.db.SQL.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM `+table+`), last_vacuum IS NOT NULL
+			FROM pg_stat_user_tables WHERE relname = $1`, table).Scan(&rows, &vacuumed); err != nil {
+			t.Fatal(err)
+		}
+		if rows > 0 && !vacuumed {
+			t.Errorf("%s: %d rows swapped in unvacuumed, left for autovacuum beside the traffic", table, rows)
+		}
 	}
 }
