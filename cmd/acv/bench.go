@@ -348,7 +348,7 @@ type appendLoad struct {
 // unmeasured included, starts with its warm. Each result sums its two
 // rounds.
 func (b *bench) alternate(n, maxOps int, loads []appendLoad) ([]loadResult, error) {
-	warm, half := max(maxOps/10, 1), max((maxOps-maxOps/10)/2, 1)
+	unmeasured, half := max(maxOps/10, 1), max((maxOps-maxOps/10)/2, 1)
 	run := func(l appendLoad, calls int, d time.Duration) (loadResult, error) {
 		if l.warm != nil {
 			if err := l.warm(); err != nil {
@@ -358,7 +358,7 @@ func (b *bench) alternate(n, maxOps int, loads []appendLoad) ([]loadResult, erro
 		return b.load(n, calls, d, l.call)
 	}
 	for _, l := range loads {
-		if _, err := run(l, warm, b.d/10); err != nil {
+		if _, err := run(l, unmeasured, b.d/10); err != nil {
 			return nil, err
 		}
 	}
