@@ -22,7 +22,17 @@ const HashSize = sha256.Size
 
 // hashDomain separates this encoding from any other use of SHA-256; a new
 // encoding gets a new tag, and old events keep verifying under theirs.
-const hashDomain = "acv-event-chain-v1"
+//
+// hashDomainV1 tags the first encoding, of events appended before
+// 2026-12-04. It wrote each number's length prefix over the number before
+// writing it, so its hashes cover every field but the version, the
+// recording time and the schema version: each of those went in as the
+// number 8. [ChainVerifier] accepts it for a stream's events until the
+// first one under the current tag.
+const (
+	hashDomain   = "acv-event-chain-v2"
+	hashDomainV1 = "acv-event-chain-v1"
+)
 
 // ZeroHash is the previous hash of a stream's first event.
 var zeroHash [HashSize]byte
@@ -126,22 +136,37 @@ func canonicalNumber(n json.Number) string {
 // field, each length-prefixed so no two events encode alike. data must
 // already be canonical ([CanonicalJSON]).
 func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ string, recordedAt time.Time, data []byte, m Metadata) []byte {
+	return chainHash(false, prev, id, stream, version, typ, recordedAt, data, m)
+}
+
+// chainHash is ChainHash, or with v1 the first encoding's hash
+// ([hashDomainV1]).
+func chainHash(v1 bool, prev []byte, id uuid.UUID, stream string, version int64, typ string, recordedAt time.Time, data []byte, m Metadata) []byte {
 	h := sha256.New()
-	var n [8]byte
+	var length, n [8]byte
 	field := func(b []byte) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
+		binary.BigEndian.PutUint64(length[:], uint64(len(b)))
+		h.Write(length[:])
 		h.Write(b)
 	}
-	field([]byte(hashDomain))
+	number := func(x uint64) {
+		if v1 {
+			x = uint64(len(n))
+		}
+		binary.BigEndian.PutUint64(n[:], x)
+		field(n[:])
+	}
+	if v1 {
+		field([]byte(hashDomainV1))
+	} else {
+		field([]byte(hashDomain))
+	}
 	field(prev)
 	field(id[:])
 	field([]byte(stream))
-	binary.BigEndian.PutUint64(n[:], uint64(version))
-	field(n[:])
+	number(uint64(version))
 	field([]byte(typ))
-	binary.BigEndian.PutUint64(n[:], uint64(recordedAt.UTC().UnixMicro()))
-	field(n[:])
+	number(uint64(recordedAt.UTC().UnixMicro()))
 	field(data)
 	var date [10]byte
 	field(appendDate(date[:0], m.EffectiveDate))
@@ -151,8 +176,7 @@ func ChainHash(prev []byte, id uuid.UUID, stream string, version int64, typ stri
 	field(m.CorrelationID[:])
 	field(m.CausationID[:])
 	field([]byte(m.Regime))
-	binary.BigEndian.PutUint64(n[:], uint64(int64(m.SchemaVersion)))
-	field(n[:])
+	number(uint64(int64(m.SchemaVersion)))
 	return h.Sum(nil)
 }
 
@@ -284,23 +308,32 @@ type StoredRow struct {
 	Hash       []byte
 }
 
-func (e StoredRow) check(stream string, prev []byte) *Break {
+// check checks e, the event after the one whose hash is prev; v1 allows
+// its hash to be of the first encoding ([hashDomainV1]), and it returns
+// whether it is.
+func (e StoredRow) check(stream string, prev []byte, v1 bool) (bool, *Break) {
 	if !bytes.Equal(e.PrevHash, prev) {
-		return &Break{Stream: stream, Version: e.Version, Reason: "previous hash does not match the previous event"}
+		return false, &Break{Stream: stream, Version: e.Version, Reason: "previous hash does not match the previous event"}
 	}
 	data, err := CanonicalJSON(e.Data)
 	if err != nil {
-		return &Break{Stream: stream, Version: e.Version, Reason: "data is not valid JSON"}
+		return false, &Break{Stream: stream, Version: e.Version, Reason: "data is not valid JSON"}
 	}
-	got := ChainHash(prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, e.Metadata)
-	if !bytes.Equal(got, e.Hash) {
-		return &Break{Stream: stream, Version: e.Version, Reason: "content does not match its hash"}
+	if bytes.Equal(ChainHash(prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, e.Metadata), e.Hash) {
+		return false, nil
 	}
-	return nil
+	if v1 && bytes.Equal(chainHash(true, prev, e.ID, stream, e.Version, e.Type, e.RecordedAt, data, e.Metadata), e.Hash) {
+		return true, nil
+	}
+	return false, &Break{Stream: stream, Version: e.Version, Reason: "content does not match its hash"}
 }
 
 // ChainVerifier checks streams row by row, for backends that read the whole
-// log in (stream, version) order. The zero value is ready to use.
+// log in (stream, version) order. A stream's events may be hashed under
+// the first encoding ([hashDomainV1]) up to its first under the current
+// one, and not after: a stream's history is never re-hashed, and what
+// came after the change was hashed under the new tag. The zero value is
+// ready to use.
 type ChainVerifier struct {
 	Report  VerifyReport
 	stream  string
@@ -308,12 +341,13 @@ type ChainVerifier struct {
 	prev    []byte
 	broken  bool
 	started bool
+	current bool // whether an event of the stream is under the current encoding
 }
 
 // Add checks the next row; rows must arrive grouped by stream in version order.
 func (v *ChainVerifier) Add(stream string, row StoredRow) {
 	if !v.started || stream != v.stream {
-		v.started, v.stream, v.next, v.prev, v.broken = true, stream, 1, ZeroHash(), false
+		v.started, v.stream, v.next, v.prev, v.broken, v.current = true, stream, 1, ZeroHash(), false, false
 		v.Report.Streams++
 	}
 	v.Report.Events++
@@ -326,11 +360,13 @@ func (v *ChainVerifier) Add(stream string, row StoredRow) {
 		v.broken = true
 		return
 	}
-	if b := row.check(stream, v.prev); b != nil {
+	v1, b := row.check(stream, v.prev, !v.current)
+	if b != nil {
 		v.Report.Breaks = append(v.Report.Breaks, *b)
 		v.broken = true
 		return
 	}
+	v.current = v.current || !v1
 	v.prev = row.Hash
 	v.next++
 }

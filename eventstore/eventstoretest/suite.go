@@ -29,7 +29,8 @@ type Backend struct {
 	AppendHook func(ctx context.Context, s eventstore.Store, stream string, expected eventstore.ExpectedVersion, events []eventstore.NewEvent, beforeCommit func() error) ([]int64, error)
 	// Tamper changes the stored row of stream at version behind the
 	// store's back: how is "data" (edit its payload), "hash" (overwrite its
-	// hash) or "delete" (remove the row).
+	// hash), "delete" (remove the row), "recorded_at" (move its recording
+	// time a second on) or "schema_version" (add one to it).
 	Tamper func(t testing.TB, s eventstore.Store, stream string, version int64, how string)
 	// GapEvents is how many events the gap test commits (at least 20,000
 	// when testing.Short() is false).
@@ -348,7 +349,7 @@ func testRace(t *testing.T, b Backend) {
 
 func testHashChain(t *testing.T, b Backend) {
 	ctx := context.Background()
-	for _, how := range []string{"data", "hash", "delete"} {
+	for _, how := range []string{"data", "hash", "delete", "recorded_at", "schema_version"} {
 		t.Run(how, func(t *testing.T) {
 			s := b.Open(t, clock())
 			st, other := stream(), stream()

@@ -46,9 +46,11 @@ func backend() eventstoretest.Backend {
 			}
 			defer conn.Close(context.Background())
 			stmts := map[string]string{
-				"data":   `UPDATE events SET data = data || '{"tampered": true}' WHERE stream_id = $1 AND version = $2`,
-				"hash":   `UPDATE events SET hash = '\x00'::bytea WHERE stream_id = $1 AND version = $2`,
-				"delete": `DELETE FROM events WHERE stream_id = $1 AND version = $2`,
+				"data":           `UPDATE events SET data = data || '{"tampered": true}' WHERE stream_id = $1 AND version = $2`,
+				"hash":           `UPDATE events SET hash = '\x00'::bytea WHERE stream_id = $1 AND version = $2`,
+				"delete":         `DELETE FROM events WHERE stream_id = $1 AND version = $2`,
+				"recorded_at":    `UPDATE events SET recorded_at = recorded_at + interval '1 second' WHERE stream_id = $1 AND version = $2`,
+				"schema_version": `UPDATE events SET schema_version = schema_version + 1 WHERE stream_id = $1 AND version = $2`,
 			}
 			// Behind the application's back: a superuser session that skips triggers.
 			if _, err := conn.Exec(context.Background(), `SET session_replication_role = replica`); err != nil {

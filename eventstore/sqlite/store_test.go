@@ -37,9 +37,11 @@ func backend() eventstoretest.Backend {
 			}
 			defer db.Close()
 			stmts := map[string]string{
-				"data":   `UPDATE events SET data = json_set(data, '$.tampered', 1) WHERE stream_id = ? AND version = ?`,
-				"hash":   `UPDATE events SET hash = zeroblob(32) WHERE stream_id = ? AND version = ?`,
-				"delete": `DELETE FROM events WHERE stream_id = ? AND version = ?`,
+				"data":           `UPDATE events SET data = json_set(data, '$.tampered', 1) WHERE stream_id = ? AND version = ?`,
+				"hash":           `UPDATE events SET hash = zeroblob(32) WHERE stream_id = ? AND version = ?`,
+				"delete":         `DELETE FROM events WHERE stream_id = ? AND version = ?`,
+				"recorded_at":    `UPDATE events SET recorded_at = recorded_at + 1000000 WHERE stream_id = ? AND version = ?`,
+				"schema_version": `UPDATE events SET schema_version = schema_version + 1 WHERE stream_id = ? AND version = ?`,
 			}
 			// Behind the application's back: drop the append-only triggers first.
 			for _, q := range []string{`DROP TRIGGER events_no_update`, `DROP TRIGGER events_no_delete`, stmts[how]} {
