@@ -80,29 +80,41 @@ func TestUnescape(t *testing.T) {
 	}
 }
 
-// TestVerifyReportsATextColumnMadeABlob: a text column changed behind the
-// store's back to a BLOB (which JSON cannot hold) is read, and reported by
-// Verify through the row's hash, not as a failed query.
-func TestVerifyReportsATextColumnMadeABlob(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "acv.db")
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	e := eventstore.NewEvent{ID: uuid.New(), Type: "test.thing-happened.v1", Data: []byte(`{"n":1}`),
-		Metadata: eventstore.Metadata{Actor: eventstore.Actor{Org: "local-authority:MDS", Role: "council_officer"}, SchemaVersion: 1}}
-	if _, err := s.Append(ctx, "asset-x", eventstore.NoStream, []eventstore.NewEvent{e}); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP TRIGGER events_no_update`, `UPDATE events SET actor_org = x'00ff'`} {
-		if _, err := s.write.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := s.VerifyAll(ctx)
-	if err != nil || r.OK() {
-		t.Errorf("VerifyAll = %+v, %v; want the row reported", r, err)
+// TestVerifyReportsAColumnOfAnotherType: a column changed behind the
+// store's back to another type (a text column to a BLOB, which JSON cannot
+// hold; a number to text or a BLOB; a hash to text that is not one) is
+// read, and reported by Verify through the row's hash, not as a failed
+// query.
+func TestVerifyReportsAColumnOfAnotherType(t *testing.T) {
+	for _, set := range []string{`actor_org = x'00ff'`, `version = 'one'`, `recorded_at = x'01'`,
+		`schema_version = 'two'`, `hash = 'not a hash'`, `prev_hash = x''`} {
+		t.Run(set, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(t.TempDir(), "acv.db"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			e := eventstore.NewEvent{ID: uuid.New(), Type: "test.thing-happened.v1", Data: []byte(`{"n":1}`),
+				Metadata: eventstore.Metadata{Actor: eventstore.Actor{Org: "local-authority:MDS", Role: "council_officer"}, SchemaVersion: 1}}
+			if _, err := s.Append(ctx, "asset-x", eventstore.NoStream, []eventstore.NewEvent{e}); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := s.VerifyAll(ctx); err != nil || !r.OK() {
+				t.Fatalf("VerifyAll before = %+v, %v", r, err)
+			}
+			for _, q := range []string{`DROP TRIGGER events_no_update`, `UPDATE events SET ` + set} {
+				if _, err := s.write.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := s.VerifyAll(ctx)
+			if err != nil || r.OK() {
+				t.Errorf("VerifyAll = %+v, %v; want the row reported", r, err)
+			}
+			if _, err := s.ReadAll(ctx, 0, 10); err != nil {
+				t.Errorf("ReadAll: %v", err)
+			}
+		})
 	}
 }
