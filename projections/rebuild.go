@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"maps"
@@ -110,7 +111,8 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 }
 
 // finishFresh writes the statistics' rows into the fresh set and builds
-// its secondary indexes. SQLite has one writer, so one after the other.
+// its secondary indexes. SQLite has one writer, so one after the other,
+// each index sorted on every core ([withSorterThreads]).
 // On PostgreSQL each index is built on a connection of its own, two at a
 // time (an index build is mostly the server's CPU, and the statement that
 // builds one index does not wait for another on the same table), each
@@ -134,7 +136,9 @@ func finishFresh(ctx context.Context, db DB, suffix string, counts func() (sorte
 		if err := fillCounts(ctx, db, suffix, counts); err != nil {
 			return err
 		}
-		return CreateIndexes(ctx, db.SQL, db.Dialect, suffix)
+		return withSorterThreads(ctx, db.SQL, func(x Execer) error {
+			return CreateIndexes(ctx, x, db.Dialect, suffix)
+		})
 	}
 	if err := checkSuffix(suffix); err != nil {
 		return err
@@ -197,6 +201,54 @@ func finishFresh(ctx context.Context, db DB, suffix string, counts func() (sorte
 		}
 	}
 	return g.Wait()
+}
+
+// sorterRun is the size of the sorted runs SQLite's CREATE INDEX makes
+// in a rebuild ([withSorterThreads]): the connection's page cache, in
+// KiB, by which SQLite sizes them.
+const sorterRun = 4096
+
+// withSorterThreads runs build, SQLite's index builds, on a connection of
+// its own on which CREATE INDEX sorts with helper threads (PRAGMA
+// threads, one a core): the statement's thread reads the table while the
+// helpers sort the runs it hands them, then they merge. Runs are small,
+// sorterRun KiB, so that there are runs to hand over (with the pool's
+// 64 MiB cache an index at 10^6 events was one run, sorted on one core,
+// and the other core was idle: nothing else writes in this phase). The
+// twelve index builds at 10^6 events took 2.75 s instead of 3.6 to 3.8.
+// The connection's settings are put back before it returns to the pool,
+// or it is closed.
+func withSorterThreads(ctx context.Context, db *sql.DB, build func(Execer) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("index builds: %w", err)
+	}
+	defer conn.Close()
+	var threads, cache int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA threads`).Scan(&threads); err != nil {
+		return fmt.Errorf("index builds: read PRAGMA threads: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return fmt.Errorf("index builds: read PRAGMA cache_size: %w", err)
+	}
+	set := func(ctx context.Context, threads, cache int64) error {
+		for _, q := range []string{fmt.Sprintf(`PRAGMA threads = %d`, threads), fmt.Sprintf(`PRAGMA cache_size = %d`, cache)} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("index builds: %s: %w", q, err)
+			}
+		}
+		return nil
+	}
+	err = set(ctx, int64(runtime.GOMAXPROCS(0)), -sorterRun)
+	if err == nil {
+		err = build(conn)
+	}
+	if rerr := set(context.WithoutCancel(ctx), threads, cache); rerr != nil {
+		// Not back in the pool with another cache: closed instead.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 // writeFresh writes one chunk's batches into the fresh tables, in one

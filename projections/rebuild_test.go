@@ -334,3 +334,40 @@ func TestRebuildKeepsAutovacuumOffTheFreshSetOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildPutsBackTheSettingsOfItsIndexBuilds: on SQLite a rebuild
+// builds its indexes on a connection it gives helper threads and a small
+// cache; the connection goes back to the pool as it came.
+func TestRebuildPutsBackTheSettingsOfItsIndexBuilds(t *testing.T) {
+	st := sqliteStack(t)
+	ctx := context.Background()
+	st.db.SQL.SetMaxOpenConns(1) // the rebuild's index builds have this connection
+	if _, err := st.db.SQL.ExecContext(ctx, `PRAGMA cache_size = -1234`); err != nil {
+		t.Fatal(err)
+	}
+	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
+	if err := p.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
+	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.Rebuild(ctx, st.store, st.db, domain.DefaultRegimes(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var threads, cache int
+	if err := st.db.SQL.QueryRowContext(ctx, `SELECT (SELECT threads FROM pragma_threads), (SELECT cache_size FROM pragma_cache_size)`).Scan(&threads, &cache); err != nil {
+		t.Fatal(err)
+	}
+	if threads != 0 || cache != -1234 {
+		t.Errorf("after a rebuild the pool's connection has threads = %d, cache_size = %d; want 0 and -1234 as before", threads, cache)
+	}
+	var indexes int
+	if err := st.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name LIKE 'rm_%' AND sql IS NOT NULL`).Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if indexes == 0 {
+		t.Error("no secondary index on the read models after a rebuild")
+	}
+}
