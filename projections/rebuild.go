@@ -215,7 +215,7 @@ const sorterRun = 4096
 // sorterRun KiB, so that there are runs to hand over (with the pool's
 // 64 MiB cache an index at 10^6 events was one run, sorted on one core,
 // and the other core was idle: nothing else writes in this phase). The
-// twelve index builds at 10^6 events took 2.75 s instead of 3.6 to 3.8.
+// twelve index builds at 10^6 events took 2.75 s instead of 3.5 to 3.9.
 // The connection's settings are put back before it returns to the pool,
 // or it is closed.
 func withSorterThreads(ctx context.Context, db *sql.DB, build func(Execer) error) error {
