@@ -48,6 +48,45 @@ const (
 // next is derived. Memory stays bounded (a few chunks of events and rows)
 // whatever the log's size.
 func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, error) {
+	end, _, err := RebuildTimed(ctx, store, db, regimes, progress)
+	return end, err
+}
+
+// Phases is how long each phase of a rebuild took, in the order they run.
+type Phases struct {
+	// Stream is reading the log and deriving and writing every row.
+	Stream time.Duration
+	// Search is filling SQLite's trigram table (none on PostgreSQL,
+	// whose trigram index is one of the indexes).
+	Search time.Duration
+	// Finish is the statistics' rows and the secondary indexes.
+	Finish time.Duration
+	// Swap is the organisations, the swap and the drop of the replaced
+	// tables.
+	Swap time.Duration
+}
+
+// String gives the phases as `acv rebuild` prints them.
+func (p Phases) String() string {
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	return fmt.Sprintf("reading, deriving and writing %s, trigram table %s, statistics and indexes %s, swap %s",
+		r(p.Stream), r(p.Search), r(p.Finish), r(p.Swap))
+}
+
+// RebuildTimed is [Rebuild], which also says how long each of its phases
+// took.
+func RebuildTimed(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress) (int64, Phases, error) {
+	var phases Phases
+	end, err := rebuild(ctx, store, db, regimes, progress, &phases)
+	return end, phases, err
+}
+
+func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress, phases *Phases) (int64, error) {
+	lap := time.Now()
+	took := func(d *time.Duration) {
+		now := time.Now()
+		*d, lap = now.Sub(lap), now
+	}
 	if progress == nil {
 		progress = func(int64, int64) {}
 	}
@@ -86,6 +125,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	took(&phases.Stream)
 	// sums is whole: layOut's channel closed after its last add. Its rows
 	// are sorted on one core while the trigram table is filled on the
 	// other.
@@ -93,9 +133,13 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
+	if db.Dialect == SQLite {
+		took(&phases.Search)
+	}
 	if err := finishFresh(ctx, db, suffix, counts); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
+	took(&phases.Finish)
 	// The readers are done: the chunks' channel closed after their last read.
 	orgs := map[string]bool{}
 	for _, r := range readers {
@@ -107,6 +151,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if err := swap(ctx, db, suffix, end); err != nil {
 		return 0, err
 	}
+	took(&phases.Swap)
 	return end, nil
 }
 

@@ -429,15 +429,19 @@ func (b *bench) rebuild(rawRead float64) error {
 	if err := projections.NewProjector(b.store, db, regimes(), b.log).Migrate(b.ctx); err != nil {
 		return err
 	}
-	var end int64
+	var (
+		end    int64
+		phases projections.Phases
+	)
 	f, err := b.measure(func() error {
 		var err error
-		end, err = rebuildReadModels(b.ctx, b.store, db, nil)
+		end, phases, err = rebuildReadModels(b.ctx, b.store, db, nil)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("bench: rebuild: %w", err)
 	}
+	b.log.Info("bench: rebuild phases", "phases", phases.String())
 	// The generator raised every clock event due by its last day, so the
 	// statutory clock's first pass over the history would only schedule
 	// what is still running, and a scratch store has no webhook

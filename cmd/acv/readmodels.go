@@ -98,12 +98,12 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		defer stop()
 	}
 	started := time.Now()
-	end, err := rebuildReadModels(ctx, store, db, progressBar(stderr))
+	end, phases, err := rebuildReadModels(ctx, store, db, progressBar(stderr))
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "acv: read models rebuilt to position %d in %s\n", end, time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "acv: read models rebuilt to position %d in %s (%s)\n", end, time.Since(started).Round(time.Millisecond), phases)
 	return nil
 }
 
@@ -123,7 +123,7 @@ const (
 // rebuildReadModels runs [projections.Rebuild] with the garbage collector
 // at rebuildGCPercent, unless GOGC asks for less collection still, and a
 // soft memory limit of rebuildMemoryLimit, unless GOMEMLIMIT sets a lower.
-func rebuildReadModels(ctx context.Context, store eventstore.Store, db projections.DB, progress projections.Progress) (int64, error) {
+func rebuildReadModels(ctx context.Context, store eventstore.Store, db projections.DB, progress projections.Progress) (int64, projections.Phases, error) {
 	if prev := debug.SetGCPercent(rebuildGCPercent); prev < 0 || prev > rebuildGCPercent {
 		debug.SetGCPercent(prev)
 	} else {
@@ -134,7 +134,7 @@ func rebuildReadModels(ctx context.Context, store eventstore.Store, db projectio
 	} else {
 		defer debug.SetMemoryLimit(prev)
 	}
-	return projections.Rebuild(ctx, store, db, regimes(), progress)
+	return projections.RebuildTimed(ctx, store, db, regimes(), progress)
 }
 
 // opened is the log and its read models' database, opened together by the
