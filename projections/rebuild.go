@@ -81,6 +81,7 @@ func RebuildTimed(ctx context.Context, store eventstore.Store, db DB, regimes do
 	return end, phases, err
 }
 
+// rebuild is [Rebuild], timing each phase into phases as it ends.
 func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.Regimes, progress Progress, phases *Phases) (int64, error) {
 	lap := time.Now()
 	took := func(d *time.Duration) {

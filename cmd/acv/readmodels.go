@@ -120,7 +120,7 @@ const (
 	rebuildMemoryLimit = 3 << 30
 )
 
-// rebuildReadModels runs [projections.Rebuild] with the garbage collector
+// rebuildReadModels runs [projections.RebuildTimed] with the garbage collector
 // at rebuildGCPercent, unless GOGC asks for less collection still, and a
 // soft memory limit of rebuildMemoryLimit, unless GOMEMLIMIT sets a lower.
 func rebuildReadModels(ctx context.Context, store eventstore.Store, db projections.DB, progress projections.Progress) (int64, projections.Phases, error) {
