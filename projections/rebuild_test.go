@@ -217,14 +217,7 @@ func TestRebuildOfANationalLogEqualsFollowing(t *testing.T) {
 func TestRebuildGathersStatistics(t *testing.T) {
 	st := postgresStack(t)
 	ctx := context.Background()
-	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
-	if err := p.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
-	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
-		t.Fatal(err)
-	}
+	migrateAndSeed(t, st)
 	if _, err := projections.Rebuild(ctx, st.store, st.db, domain.DefaultRegimes(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +256,7 @@ func TestRebuildGathersStatistics(t *testing.T) {
 func TestRebuildKeepsAutovacuumOffTheFreshSetOnly(t *testing.T) {
 	st := postgresStack(t)
 	ctx := context.Background()
-	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
-	if err := p.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
-	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
-		t.Fatal(err)
-	}
+	migrateAndSeed(t, st)
 	// options lists each table matching pattern with its own and its
 	// TOAST table's storage parameters.
 	options := func(pattern string) map[string]string {
@@ -345,14 +331,7 @@ func TestRebuildPutsBackTheSettingsOfItsIndexBuilds(t *testing.T) {
 	if _, err := st.db.SQL.ExecContext(ctx, `PRAGMA cache_size = -1234`); err != nil {
 		t.Fatal(err)
 	}
-	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
-	if err := p.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
-	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
-		t.Fatal(err)
-	}
+	migrateAndSeed(t, st)
 	if _, err := projections.Rebuild(ctx, st.store, st.db, domain.DefaultRegimes(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -378,14 +357,7 @@ func TestRebuildPutsBackTheSettingsOfItsIndexBuilds(t *testing.T) {
 func TestRebuildTimesItsPhases(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st stack) {
 		ctx := context.Background()
-		p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
-		if err := p.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
-		if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
-			t.Fatal(err)
-		}
+		migrateAndSeed(t, st)
 		start := time.Now()
 		end, phases, err := projections.RebuildTimed(ctx, st.store, st.db, domain.DefaultRegimes(), nil)
 		took := time.Since(start)
@@ -408,4 +380,19 @@ func TestRebuildTimesItsPhases(t *testing.T) {
 			t.Errorf("phases as text: %q", s)
 		}
 	})
+}
+
+// migrateAndSeed creates the read models' tables on st and appends the
+// demo's history to its log, for a test to rebuild.
+func migrateAndSeed(t *testing.T, st stack) {
+	t.Helper()
+	ctx := context.Background()
+	p := projections.NewProjector(st.store, st.db, domain.DefaultRegimes(), slog.New(slog.DiscardHandler))
+	if err := p.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assets := eventstore.NewAssets(st.store, domain.DefaultRegimes(), uuid.New)
+	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
 }
