@@ -32,12 +32,19 @@ const (
 	rebuildAssets = 2_000
 )
 
-// Rebuild rebuilds every read model from position 0 into fresh tables, then
-// swaps them in, with the checkpoint, in one transaction, and drops the
-// tables they replaced ([swap]): until the swap the API keeps serving the
-// old tables, and a projector that runs alongside carries on from the
-// rebuild's checkpoint afterwards. It returns the position the rebuilt
-// read models stand at: the log's horizon when it started.
+// Rebuild rebuilds every read model from position 0 into fresh tables and
+// puts them in place of the live ones with their checkpoint: until then
+// the API keeps serving the old tables, and a projector that runs
+// alongside carries on from the rebuild's checkpoint afterwards. It
+// returns the position the rebuilt read models stand at: the log's
+// horizon when it started.
+//
+// Where db.Files is set (SQLite), the fresh tables are a database of their
+// own, published whole with the checkpoint in it ([publish]), and the one
+// they replace is retired without being read. Otherwise (PostgreSQL) they
+// are made under a new suffix beside the live ones, swapped in with the
+// checkpoint in one transaction, and the tables they replaced are dropped
+// ([swap]).
 //
 // It streams, in three stages that overlap: the log is read up to the
 // horizon stream by stream ([eventstore.Store.ReadStreams]), so each
@@ -62,7 +69,8 @@ type Phases struct {
 	// Finish is the statistics' rows and the secondary indexes.
 	Finish time.Duration
 	// Swap is the organisations, the swap and the drop of the replaced
-	// tables.
+	// tables; or, with [DB.Files], the organisations, the checkpoint and
+	// the publication of the fresh database.
 	Swap time.Duration
 }
 
@@ -91,15 +99,26 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	if progress == nil {
 		progress = func(int64, int64) {}
 	}
-	suffix := "_r" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := dropLeftovers(ctx, db); err != nil {
+	// The fresh set goes into a database of its own (db.Files), or into
+	// tables under a new suffix beside the live ones.
+	target, suffix := db, "_r"+strconv.FormatInt(time.Now().UnixNano(), 36)
+	var fresh FreshFile
+	if db.Files != nil {
+		f, err := db.Files.Fresh(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("rebuild: %w", err)
+		}
+		defer f.Discard() // a no-op once published
+		fresh, suffix = f, ""
+		target = DB{SQL: f.DB(), Dialect: db.Dialect}
+	} else if err := dropLeftovers(ctx, db); err != nil {
 		return 0, err
 	}
 	// Secondary indexes are built once the rows are in (CreateIndexes below).
-	if err := CreateTablesWithoutIndexes(ctx, db.SQL, db.Dialect, suffix); err != nil {
+	if err := CreateTablesWithoutIndexes(ctx, target.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
-	if err := pauseAutovacuum(ctx, db, suffix); err != nil {
+	if err := pauseAutovacuum(ctx, target, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	end, err := store.Horizon(ctx)
@@ -119,7 +138,7 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		if chunk.err != nil {
 			return 0, fmt.Errorf("rebuild: %w", chunk.err)
 		}
-		if err := writeFresh(ctx, db, w, chunk.batches); err != nil {
+		if err := writeFresh(ctx, target, w, chunk.batches); err != nil {
 			return 0, fmt.Errorf("rebuild: %w", err)
 		}
 	}
@@ -131,13 +150,13 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	// are sorted on one core while the trigram table is filled on the
 	// other.
 	counts := sortingCounts(sums)
-	if err := fillSearch(ctx, db.SQL, db.Dialect, suffix); err != nil {
+	if err := fillSearch(ctx, target.SQL, db.Dialect, suffix); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	if db.Dialect == SQLite {
 		took(&phases.Search)
 	}
-	if err := finishFresh(ctx, db, suffix, counts); err != nil {
+	if err := finishFresh(ctx, target, suffix, counts); err != nil {
 		return 0, fmt.Errorf("rebuild: %w", err)
 	}
 	took(&phases.Finish)
@@ -146,14 +165,44 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	for _, r := range readers {
 		maps.Copy(orgs, r.orgs)
 	}
-	if err := refreshOrganisations(ctx, store, db, orgs); err != nil {
-		return 0, err
+	if fresh != nil {
+		err = publish(ctx, store, target, fresh, orgs, end)
+	} else if err = refreshOrganisations(ctx, store, db, orgs); err == nil {
+		err = swap(ctx, db, suffix, end)
 	}
-	if err := swap(ctx, db, suffix, end); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	took(&phases.Swap)
 	return end, nil
+}
+
+// publish completes a fresh database - the organisations' directory, and
+// the consumers' tables with the read models' offset at end - and
+// publishes it. Nothing needs dropping: the database it replaces is
+// retired whole.
+func publish(ctx context.Context, store eventstore.Store, fresh DB, f FreshFile, orgs map[string]bool, end int64) error {
+	if err := messaging.Migrate(ctx, fresh.SQL, fresh.Dialect); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	if err := messaging.InTx(ctx, fresh.SQL, fresh.Dialect, "read-models", func(tx *sql.Tx) error {
+		if err := migrateOrganisations(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := messaging.LockOffset(ctx, tx, fresh.Dialect, ConsumerName); err != nil {
+			return err
+		}
+		return messaging.SetOffset(ctx, tx, fresh.Dialect, ConsumerName, end)
+	}); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	if err := refreshOrganisations(ctx, store, fresh, orgs); err != nil {
+		return err
+	}
+	if err := f.Publish(ctx); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	return nil
 }
 
 // finishFresh writes the statistics' rows into the fresh set and builds
@@ -473,6 +522,44 @@ func dropLeftovers(ctx context.Context, db DB) error {
 		}
 	}
 	return nil
+}
+
+// DropAll drops every read-model table from db, with the read models'
+// offset and poison queue: for a database that no longer holds them
+// (SQLite's state file, since the read models have a file of their own).
+// It does nothing where there are none, and says whether it dropped any.
+func DropAll(ctx context.Context, db *sql.DB, d Dialect) (dropped bool, err error) {
+	names, err := readModelTables(ctx, db, d)
+	if err != nil || len(names) == 0 {
+		return false, err
+	}
+	// Whole sets first, so that a text search table goes with its own
+	// tables; then whatever is left.
+	for _, suffix := range append([]string{""}, leftoverSuffixes(names, knownTables(d))...) {
+		if err := DropTables(ctx, db, d, suffix); err != nil {
+			return true, fmt.Errorf("drop the read models: %w", err)
+		}
+	}
+	if names, err = readModelTables(ctx, db, d); err != nil {
+		return true, err
+	}
+	for _, n := range names {
+		if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+n); err != nil {
+			return true, fmt.Errorf("drop the read models: %s: %w", n, err)
+		}
+	}
+	for table, column := range map[string]string{messaging.OffsetsTable: "name", messaging.PoisonTable: "consumer"} {
+		exists, err := tableExists(ctx, db, d, table)
+		if err != nil {
+			return true, err
+		}
+		if exists {
+			if _, err := db.ExecContext(ctx, d.Rebind(`DELETE FROM `+table+` WHERE `+column+` = ?`), ConsumerName); err != nil {
+				return true, fmt.Errorf("drop the read models' %s: %w", table, err)
+			}
+		}
+	}
+	return true, nil
 }
 
 // leftoverSuffixes returns the rebuild suffixes (_r and base 36 digits)

@@ -47,6 +47,25 @@ func sqliteStack(t testing.TB) stack {
 	return stack{s, projections.DB{SQL: db, Dialect: projections.SQLite}}
 }
 
+// sqliteFilesStack is the SQLite store with its read models in a file of
+// their own, replaced whole by each rebuild, as `acv` opens them.
+func sqliteFilesStack(t testing.TB) stack {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "acv.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	rm, err := s.OpenReadModels(context.Background(), filepath.Join(dir, "readmodels.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rm.Close() })
+	return stack{s, projections.DB{SQL: rm.DB(), Dialect: projections.SQLite,
+		Files: projections.FilesFunc(func(ctx context.Context) (projections.FreshFile, error) { return rm.Fresh(ctx) })}}
+}
+
 func postgresStack(t testing.TB) stack {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), pgtest.DSN(t), postgres.Options{})
@@ -61,6 +80,7 @@ func postgresStack(t testing.TB) stack {
 
 func forEachBackend(t *testing.T, f func(t *testing.T, st stack)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, sqliteStack(t)) })
+	t.Run("sqlite files", func(t *testing.T) { f(t, sqliteFilesStack(t)) })
 	t.Run("postgres", func(t *testing.T) { f(t, postgresStack(t)) })
 }
 

@@ -421,11 +421,12 @@ func (b *bench) reads(raw eventstorebench.Baseline) (float64, error) {
 
 // rebuild rebuilds every read model, beside the raw read of the log.
 func (b *bench) rebuild(rawRead float64) error {
-	db, err := openReadModels(b.ctx, b.c, b.store)
+	dbs, err := openReadModels(b.ctx, b.c, b.store)
 	if err != nil {
 		return err
 	}
-	defer db.SQL.Close()
+	defer dbs.Close()
+	db, state := dbs.read, dbs.state
 	if err := projections.NewProjector(b.store, db, regimes(), b.log).Migrate(b.ctx); err != nil {
 		return err
 	}
@@ -449,15 +450,15 @@ func (b *bench) rebuild(rawRead float64) error {
 	// rebuilt read models do, and the server below starts at rest. (Their
 	// first pass over a large log is a cost of its own: see
 	// docs/performance.md.)
-	if err := messaging.Migrate(b.ctx, db.SQL, db.Dialect); err != nil {
+	if err := messaging.Migrate(b.ctx, state.SQL, state.Dialect); err != nil {
 		return err
 	}
-	if err := messaging.InTx(b.ctx, db.SQL, db.Dialect, "acv-bench", func(tx *sql.Tx) error {
+	if err := messaging.InTx(b.ctx, state.SQL, state.Dialect, "acv-bench", func(tx *sql.Tx) error {
 		for _, name := range skippedConsumers {
-			if _, err := messaging.LockOffset(b.ctx, tx, db.Dialect, name); err != nil {
+			if _, err := messaging.LockOffset(b.ctx, tx, state.Dialect, name); err != nil {
 				return err
 			}
-			if err := messaging.SetOffset(b.ctx, tx, db.Dialect, name, end); err != nil {
+			if err := messaging.SetOffset(b.ctx, tx, state.Dialect, name, end); err != nil {
 				return err
 			}
 		}
@@ -706,7 +707,7 @@ func (b *bench) startServe() (string, func() error, error) {
 // caughtUp waits until every consumer of the log (the read models, the
 // clock's schedule, the webhooks' outbox) has handled everything appended, and nothing new has
 // been appended for a second: the server is then at rest.
-func (b *bench) caughtUp(db projections.DB) error {
+func (b *bench) caughtUp(dbs databases) error {
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Minute)
 	defer cancel()
 	quiet := 0
@@ -717,6 +718,10 @@ func (b *bench) caughtUp(db projections.DB) error {
 		}
 		covered := true
 		for _, name := range append([]string{projections.ConsumerName}, skippedConsumers...) {
+			db := dbs.state
+			if name == projections.ConsumerName {
+				db = dbs.read
+			}
 			off, err := messaging.Offset(ctx, db.SQL, db.Dialect, name)
 			if err != nil {
 				return err
@@ -750,11 +755,11 @@ func today() domain.Date { return domain.DateOf(time.Now()) }
 // serve measures the queries and the lag through the real `acv serve`.
 func (b *bench) serve() error {
 	ctx := b.ctx
-	db, err := openReadModels(b.ctx, b.c, b.store)
+	dbs, err := openReadModels(b.ctx, b.c, b.store)
 	if err != nil {
 		return err
 	}
-	defer db.SQL.Close()
+	defer dbs.Close()
 	started := time.Now()
 	stopMem := peakMemory()
 	base, stop, err := b.startServe()
@@ -762,7 +767,7 @@ func (b *bench) serve() error {
 		return err
 	}
 	defer stop()
-	if err := b.caughtUp(db); err != nil {
+	if err := b.caughtUp(dbs); err != nil {
 		return err
 	}
 	b.add(Figure{Name: "serve: start until every consumer has caught up", Unit: "s", Value: time.Since(started).Seconds(), PeakMiB: stopMem()})
@@ -773,7 +778,7 @@ func (b *bench) serve() error {
 	}
 
 	// The busiest council's register and the oldest asset's timeline.
-	q := &projections.Queries{DB: db}
+	q := &projections.Queries{DB: dbs.read}
 	councils, err := q.Councils(ctx, today())
 	if err != nil {
 		return fmt.Errorf("bench: councils: %w", err)

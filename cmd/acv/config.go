@@ -37,9 +37,13 @@ const defaultMaxConns = 25
 // SQLitePath is the embedded store's file: the log.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "acv.db") }
 
-// StatePath is the embedded store's state file: the read models and the
-// rest of the service's state, beside the log (sqlite.Store.OpenState).
+// StatePath is the embedded store's state file: the service's state
+// other than the read models, beside the log (sqlite.Store.OpenState).
 func (c Config) StatePath() string { return filepath.Join(c.DataDir, "state.db") }
+
+// ReadModelsPath is the symbolic link to the SQLite read models' current
+// file, in the data directory (see sqlite.ReadModels).
+func (c Config) ReadModelsPath() string { return filepath.Join(c.DataDir, "readmodels.db") }
 
 // usesPostgres reports whether the configuration names a PostgreSQL database.
 func (c Config) usesPostgres() bool { return c.DatabaseURL != "" }

@@ -16,16 +16,21 @@ import (
 )
 
 // node is what one `acv serve` process runs besides HTTP: the consumers of
-// the log under one router (the read models, the statutory clock's
-// schedule, the webhook outbox), and the loops that act on what they
-// record (the clock's ticker, the webhook deliverer). Any number of nodes may run against one database.
+// the log (the read models, the statutory clock's schedule, the webhook
+// outbox), and the loops that act on what they record (the clock's
+// ticker, the webhook deliverer). Each consumer runs under the router of
+// the database it writes: on PostgreSQL one router for all three; on
+// SQLite one for the read models' file and one for the state file. Any
+// number of nodes may run against one database.
 type node struct {
 	store     eventstore.Store
-	db        projections.DB
+	dbs       databases
 	log       *slog.Logger
 	projector *projections.Projector
 	consumers []messaging.Consumer
-	router    *messaging.Router
+	// routers are the read models' router and then, unless it is the
+	// same, the state's.
+	routers   []*messaging.Router
 	ticker    *clock.Ticker
 	deliverer *webhooks.Deliverer
 	// webhooks manages subscriptions, for the API.
@@ -42,37 +47,69 @@ type nodeOptions struct {
 	webhooksLease time.Duration
 }
 
-// newNode migrates the consumers' tables and builds the router.
-func newNode(ctx context.Context, store eventstore.Store, db projections.DB, log *slog.Logger, opts nodeOptions) (*node, error) {
-	n := &node{store: store, db: db, log: log}
-	n.projector = projections.NewProjector(store, db, regimes(), log)
+// newNode migrates the consumers' tables and builds the routers.
+func newNode(ctx context.Context, store eventstore.Store, dbs databases, log *slog.Logger, opts nodeOptions) (*node, error) {
+	n := &node{store: store, dbs: dbs, log: log}
+	read, state := dbs.read, dbs.state
+	n.projector = projections.NewProjector(store, read, regimes(), log)
 	if err := n.projector.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if err := clock.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+	if err := messaging.Migrate(ctx, state.SQL, state.Dialect); err != nil {
 		return nil, err
 	}
-	if err := webhooks.Migrate(ctx, db.SQL, db.Dialect); err != nil {
+	if err := clock.Migrate(ctx, state.SQL, state.Dialect); err != nil {
+		return nil, err
+	}
+	if err := webhooks.Migrate(ctx, state.SQL, state.Dialect); err != nil {
 		return nil, err
 	}
 	assets := eventstore.NewAssets(store, regimes(), uuid.New)
-	n.ticker = clock.NewTicker(db.SQL, db.Dialect, assets, clock.Options{Now: time.Now, Logger: log})
-	n.consumers = []messaging.Consumer{n.projector, clock.NewSchedule(assets, db.Dialect),
-		webhooks.NewOutbox(store, db.Dialect, time.Now)}
-	var err error
-	n.router, err = messaging.NewRouterFor(store, db.SQL, db.Dialect, log, n.consumers...)
-	if err != nil {
-		return nil, err
+	n.ticker = clock.NewTicker(state.SQL, state.Dialect, assets, clock.Options{Now: time.Now, Logger: log})
+	others := []messaging.Consumer{clock.NewSchedule(assets, state.Dialect), webhooks.NewOutbox(store, state.Dialect, time.Now)}
+	n.consumers = append([]messaging.Consumer{n.projector}, others...)
+	if read.SQL == state.SQL {
+		r, err := messaging.NewRouterFor(store, read.SQL, read.Dialect, log, n.consumers...)
+		if err != nil {
+			return nil, err
+		}
+		n.routers = []*messaging.Router{r}
+	} else {
+		r, err := messaging.NewRouterFor(store, read.SQL, read.Dialect, log, n.projector)
+		if err != nil {
+			return nil, err
+		}
+		s, err := messaging.NewRouterFor(store, state.SQL, state.Dialect, log, others...)
+		if err != nil {
+			return nil, err
+		}
+		n.routers = []*messaging.Router{r, s}
 	}
-	n.deliverer = webhooks.NewDeliverer(db.SQL, db.Dialect, store, webhooks.DelivererOptions{Log: log, Lease: opts.webhooksLease,
-		Wake: func() <-chan struct{} { return n.router.Advanced(webhooks.ConsumerName) }})
-	n.webhooks = webhooks.NewRegistry(db.SQL, db.Dialect, store, webhooks.RegistryOptions{AllowHTTP: opts.webhooksAllowHTTP})
+	stateRouter := n.routers[len(n.routers)-1]
+	n.deliverer = webhooks.NewDeliverer(state.SQL, state.Dialect, store, webhooks.DelivererOptions{Log: log, Lease: opts.webhooksLease,
+		Wake: func() <-chan struct{} { return stateRouter.Advanced(webhooks.ConsumerName) }})
+	n.webhooks = webhooks.NewRegistry(state.SQL, state.Dialect, store, webhooks.RegistryOptions{AllowHTTP: opts.webhooksAllowHTTP})
 	return n, nil
+}
+
+// queues returns each poison queue's database with the consumers whose
+// queue it is: the read models' first.
+func (n *node) queues() []poisonQueue {
+	if len(n.routers) == 1 {
+		return []poisonQueue{{n.dbs.read, n.consumers}}
+	}
+	return []poisonQueue{{n.dbs.read, n.consumers[:1]}, {n.dbs.state, n.consumers[1:]}}
+}
+
+// poisonQueue is a database's poison queue and the consumers it holds.
+type poisonQueue struct {
+	db        projections.DB
+	consumers []messaging.Consumer
 }
 
 // progress follows the read models' checkpoint for the API.
 func (n *node) progress() *messaging.Progress {
-	return messaging.NewProgress(n.db.SQL, n.db.Dialect, n.store, projections.ConsumerName, n.router)
+	return messaging.NewProgress(n.dbs.read.SQL, n.dbs.read.Dialect, n.store, projections.ConsumerName, n.routers[0])
 }
 
 // run runs the consumers, the clock's ticker and the webhook deliverer until ctx ends, or until one of
@@ -85,7 +122,11 @@ func (n *node) run(ctx context.Context) error {
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, part := range []func(context.Context) error{n.router.Run, n.ticker.Run, n.deliverer.Run} {
+	parts := []func(context.Context) error{n.ticker.Run, n.deliverer.Run}
+	for _, r := range n.routers {
+		parts = append(parts, r.Run)
+	}
+	for _, part := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -62,11 +62,12 @@ func erase(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil { // the keys are gone; only the physical clean-up failed
 		log.Warn("erase: clean-up after the erasure failed", "err", err)
 	}
-	db, err := openReadModels(ctx, *c, store)
+	dbs, err := openReadModels(ctx, *c, store)
 	if err != nil {
 		return err
 	}
-	defer db.SQL.Close()
+	defer dbs.Close()
+	db := dbs.read
 	if err := projections.NewProjector(store, db, regimes(), log).Migrate(ctx); err != nil {
 		return err
 	}

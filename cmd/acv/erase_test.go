@@ -43,7 +43,8 @@ type eraseStack struct {
 	t       *testing.T
 	getenv  func(string) string
 	base    string
-	db      *sql.DB // on SQLite, the state file with the log's attached as "log"
+	db      *sql.DB // on SQLite, the state file with the log's and the read models' attached (sql)
+	gen     string  // on SQLite, the read models' file db has attached
 	sqlite  string  // the SQLite log's file, "" on PostgreSQL
 	hooksMu sync.Mutex
 	hooks   []string
@@ -315,23 +316,37 @@ func (s *eraseStack) waitForHooks(n int) {
 }
 
 // sql returns the handle on the database: on SQLite the state file, with
-// the log's file attached (their table names do not collide, so a name
-// needs no schema), opened on first use.
+// the log's file attached as "log" and the read models' current file as
+// "rm" (a name main and log share is main's; a read models' table is
+// named rm.name), opened on first use and again once a rebuild has
+// published a new generation.
 func (s *eraseStack) sql() *sql.DB {
 	s.t.Helper()
-	if s.db != nil {
+	if s.sqlite == "" {
 		return s.db
 	}
-	state := Config{DataDir: filepath.Dir(s.sqlite)}.StatePath()
-	db, err := sql.Open("sqlite", "file:"+state+"?_pragma=busy_timeout(10000)&mode=ro")
+	c := Config{DataDir: filepath.Dir(s.sqlite)}
+	gen, err := os.Readlink(c.ReadModelsPath())
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1) // the attachment is the connection's
-	if _, err := db.Exec(`ATTACH DATABASE ? AS log`, "file:"+s.sqlite+"?mode=ro"); err != nil {
+	if s.db != nil && gen == s.gen {
+		return s.db
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+	db, err := sql.Open("sqlite", "file:"+c.StatePath()+"?_pragma=busy_timeout(10000)&mode=ro")
+	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.db = db
+	db.SetMaxOpenConns(1) // the attachments are the connection's
+	for schema, path := range map[string]string{"log": s.sqlite, "rm": filepath.Join(c.DataDir, gen)} {
+		if _, err := db.Exec(`ATTACH DATABASE ? AS `+schema, "file:"+path+"?mode=ro"); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	s.db, s.gen = db, gen
 	return db
 }
 
@@ -340,7 +355,8 @@ func (s *eraseStack) tables() []string {
 	s.t.Helper()
 	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
 	if s.sqlite != "" {
-		q = `SELECT name FROM main.sqlite_master WHERE type = 'table' UNION ALL SELECT name FROM log.sqlite_master WHERE type = 'table'`
+		q = `SELECT name FROM main.sqlite_master WHERE type = 'table' UNION ALL SELECT name FROM log.sqlite_master WHERE type = 'table'
+			UNION ALL SELECT 'rm.' || name FROM rm.sqlite_master WHERE type = 'table'`
 	}
 	rows, err := s.sql().Query(q)
 	if err != nil {
@@ -362,7 +378,11 @@ func (s *eraseStack) tables() []string {
 // dump returns every row of table, each column as text.
 func (s *eraseStack) dump(table string) []string {
 	s.t.Helper()
-	rows, err := s.sql().Query(`SELECT * FROM "` + table + `"`)
+	from := `"` + table + `"`
+	if schema, name, ok := strings.Cut(table, "."); ok {
+		from = schema + `."` + name + `"`
+	}
+	rows, err := s.sql().Query(`SELECT * FROM ` + from)
 	if err != nil {
 		s.t.Fatalf("dump %s: %v", table, err)
 	}
@@ -442,7 +462,7 @@ func (s *eraseStack) readModels() map[string][]string {
 		// are the register's rowids, not what it finds; that a
 		// rebuild's search finds what following found is tested in
 		// projections (TestRegisterPagesOfANationalLog).
-		if strings.HasPrefix(table, "rm_") && !strings.HasPrefix(table, "rm_search") {
+		if name := strings.TrimPrefix(table, "rm."); strings.HasPrefix(name, "rm_") && !strings.HasPrefix(name, "rm_search") {
 			out[table] = s.dump(table)
 		}
 	}

@@ -36,11 +36,11 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	db, err := openReadModels(ctx, c, store)
+	dbs, err := openReadModels(ctx, c, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.SQL.Close()
+	defer dbs.Close()
 	assets := eventstore.NewAssets(store, regimes(), uuid.New)
 	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil {
 		t.Fatal(err)
@@ -53,12 +53,14 @@ func TestPoisonListAndReplay(t *testing.T) {
 	if err := demo.Seed(ctx, assets, domain.DateOf(time.Now()), uuid.NewString); err != nil { // events after it
 		t.Fatal(err)
 	}
-	n, err := newNode(ctx, store, db, slog.New(slog.DiscardHandler), nodeOptions{})
+	n, err := newNode(ctx, store, dbs, slog.New(slog.DiscardHandler), nodeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.router.Drain(ctx); err != nil {
-		t.Fatalf("the consumers stopped at the poisoned event: %v", err)
+	for _, r := range n.routers {
+		if err := r.Drain(ctx); err != nil {
+			t.Fatalf("the consumers stopped at the poisoned event: %v", err)
+		}
 	}
 
 	var out bytes.Buffer
@@ -68,9 +70,17 @@ func TestPoisonListAndReplay(t *testing.T) {
 	if s := out.String(); !strings.Contains(s, "acv.from-a-newer-build.v1") || !strings.Contains(s, "read_models") || !strings.Contains(s, stream) {
 		t.Fatalf("poison list does not show the poisoned event:\n%s", s)
 	}
-	queue, err := messaging.ListPoisoned(ctx, db.SQL, db.Dialect, false)
 	// The read models and the clock decode the event; the webhook outbox
-	// needs to only when a subscription could match.
+	// needs to only when a subscription could match. On SQLite each has
+	// its queue in its own file.
+	var queue []messaging.Poisoned
+	for _, q := range n.queues() {
+		entries, lerr := messaging.ListPoisoned(ctx, q.db.SQL, q.db.Dialect, false)
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		queue = append(queue, entries...)
+	}
 	poisoned := map[string]bool{}
 	for _, p := range queue {
 		poisoned[p.Consumer] = true
@@ -91,6 +101,7 @@ func TestPoisonListAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := valid[0]
+	db := dbs.read // the read models' queue
 	if _, err := db.SQL.Exec(`INSERT INTO `+messaging.PoisonTable+` (consumer, position, event_id, event_type, stream_id, version,
 		correlation_id, reason, poisoned_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'database unavailable', '2027-01-01T00:00:00Z')`,
 		n.projector.Name(), e.Position, e.ID.String(), e.Type, e.Stream, e.Version, e.Metadata.CorrelationID.String()); err != nil {

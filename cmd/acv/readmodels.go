@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,25 +18,64 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// openReadModels opens the database of the read models and the rest of
-// the service's state. On PostgreSQL it is the log's database, on the
-// store's connection pool. On SQLite it is the state file beside the
-// log's (sqlite.Store.OpenState), into which the tables an earlier
-// version kept in the log's file are moved on first open (the read
-// models among them are dropped, and Projector.Migrate rebuilds them).
-func openReadModels(ctx context.Context, c Config, store eventstore.Store) (projections.DB, error) {
+// databases are what the service keeps beside the log: its state (API
+// tokens, idempotency records, webhook subscriptions and deliveries, the
+// statutory clock's schedule, and those consumers' offsets and poison
+// queue) and its read models (with their own consumer's offset and poison
+// queue). On PostgreSQL both are the log's database, on the store's
+// connection pool. On SQLite the state is the state file beside the log's
+// (sqlite.Store.OpenState), into which the tables an earlier version kept
+// in the log's file are moved on first open, and the read models are a
+// file of their own that each rebuild replaces whole (sqlite.ReadModels);
+// read models an earlier version kept in the state file are dropped from
+// it, and Projector.Migrate rebuilds them.
+type databases struct {
+	state projections.DB
+	read  projections.DB
+	close func() error
+}
+
+// Close closes both handles.
+func (d databases) Close() error { return d.close() }
+
+// openReadModels opens the databases of the service's state and of its
+// read models.
+func openReadModels(ctx context.Context, c Config, store eventstore.Store) (databases, error) {
 	if pg, ok := store.(*postgres.Store); ok {
-		return projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}, nil
+		db := projections.DB{SQL: stdlib.OpenDBFromPool(pg.Pool()), Dialect: projections.Postgres}
+		return databases{state: db, read: db, close: db.SQL.Close}, nil
 	}
 	lite, ok := store.(*sqlite.Store)
 	if !ok {
-		return projections.DB{}, fmt.Errorf("open read models: no read models for a %T store", store)
+		return databases{}, fmt.Errorf("open read models: no read models for a %T store", store)
 	}
-	db, err := lite.OpenState(ctx, c.StatePath(), "_pragma=cache_size(-65536)", projections.Derived)
+	const cache = "_pragma=cache_size(-65536)"
+	state, err := lite.OpenState(ctx, c.StatePath(), cache, projections.Derived)
 	if err != nil {
-		return projections.DB{}, fmt.Errorf("open read models: %w", err)
+		return databases{}, fmt.Errorf("open state: %w", err)
 	}
-	return projections.DB{SQL: db, Dialect: projections.SQLite}, nil
+	// Read models an earlier release kept in the state file: dropped, and
+	// the file compacted (what is left is small), once.
+	if dropped, err := projections.DropAll(ctx, state, projections.SQLite); err != nil || dropped {
+		if err == nil {
+			_, err = state.ExecContext(ctx, `VACUUM`)
+		}
+		if err != nil {
+			state.Close()
+			return databases{}, fmt.Errorf("open state: move the read models out: %w", err)
+		}
+	}
+	rm, err := lite.OpenReadModels(ctx, c.ReadModelsPath(), cache)
+	if err != nil {
+		state.Close()
+		return databases{}, fmt.Errorf("open read models: %w", err)
+	}
+	return databases{
+		state: projections.DB{SQL: state, Dialect: projections.SQLite},
+		read: projections.DB{SQL: rm.DB(), Dialect: projections.SQLite,
+			Files: projections.FilesFunc(func(ctx context.Context) (projections.FreshFile, error) { return rm.Fresh(ctx) })},
+		close: func() error { return errors.Join(rm.Close(), state.Close()) },
+	}, nil
 }
 
 // progressBar draws a rebuild's progress on w when w is a terminal, and
@@ -84,7 +124,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer o.Close()
-	store, db, log := o.store, o.db, o.log
+	store, db, log := o.store, o.dbs.read, o.log
 	// The tables if there are none; read models of an earlier layout are
 	// left to the rebuild below, which replaces them anyway.
 	if _, err := projections.NewProjector(store, db, regimes(), log).Prepare(ctx); err != nil {
@@ -137,32 +177,32 @@ func rebuildReadModels(ctx context.Context, store eventstore.Store, db projectio
 	return projections.RebuildTimed(ctx, store, db, regimes(), progress)
 }
 
-// opened is the log and its read models' database, opened together by the
-// commands that need both.
+// opened is the log and the databases beside it, opened together by the
+// commands that need them.
 type opened struct {
 	store eventstore.Store
-	db    projections.DB
+	dbs   databases
 	log   *slog.Logger
 }
 
-// openAll opens (and migrates) the configured store and a handle on its
-// read models' database; Close closes both.
+// openAll opens (and migrates) the configured store and handles on its
+// state and read models; Close closes them all.
 func openAll(ctx context.Context, c Config, stderr io.Writer) (*opened, error) {
 	store, log, err := openLogged(ctx, c, stderr)
 	if err != nil {
 		return nil, err
 	}
-	db, err := openReadModels(ctx, c, store)
+	dbs, err := openReadModels(ctx, c, store)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &opened{store: store, db: db, log: log}, nil
+	return &opened{store: store, dbs: dbs, log: log}, nil
 }
 
-// Close closes the read models' handle, then the store.
+// Close closes the databases, then the store.
 func (o *opened) Close() {
-	o.db.SQL.Close()
+	o.dbs.Close()
 	o.store.Close()
 }
 

@@ -48,14 +48,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer o.Close()
-	store, db, log := o.store, o.db, o.log
+	store, db, log := o.store, o.dbs.state, o.log
 	assets := eventstore.NewAssets(store, regimes(), uuid.New)
 	if *demoSeed {
 		if err := seedDemo(ctx, store, assets, log); err != nil {
 			return err
 		}
 	}
-	n, err := newNode(ctx, store, db, log, nodeOptions{webhooksAllowHTTP: *allowHTTP, webhooksLease: *lease})
+	n, err := newNode(ctx, store, o.dbs, log, nodeOptions{webhooksAllowHTTP: *allowHTTP, webhooksLease: *lease})
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { nodeDone <- n.run(nodeCtx); close(nodeDone) }()
 	defer func() { stopNode(); <-nodeDone }() // a closed channel once the select below took the error
 	progress := n.progress()
-	// Idempotency-Keys live in the log's database, shared by every node.
+	// Idempotency-Keys live in the state's database, shared by every node.
 	if err := api.MigrateIdempotency(ctx, db.SQL, db.Dialect); err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler := api.New(api.Deps{
 		Store:         store,
 		Assets:        assets,
-		Reader:        &projections.Queries{DB: db},
+		Reader:        &projections.Queries{DB: o.dbs.read},
 		Waiter:        progress,
 		Checkpoints:   progress,
 		Now:           time.Now,

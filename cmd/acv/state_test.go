@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,17 +98,17 @@ func TestUpgradeMovesTheStateOutOfTheLog(t *testing.T) {
 	if err := run(ctx, []string{"rebuild"}, getenv, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	state, err := sql.Open("sqlite", "file:"+c.StatePath()+"?mode=ro")
+	rm, err := sql.Open("sqlite", "file:"+c.ReadModelsPath()+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer state.Close()
+	defer rm.Close()
 	var assets, stale int
-	if err := state.QueryRow(`SELECT count(*), count(*) FILTER (WHERE asset_id = 'stale') FROM rm_assets`).Scan(&assets, &stale); err != nil {
+	if err := rm.QueryRow(`SELECT count(*), count(*) FILTER (WHERE asset_id = 'stale') FROM rm_assets`).Scan(&assets, &stale); err != nil {
 		t.Fatal(err)
 	}
 	var offset int64
-	if err := state.QueryRow(`SELECT position FROM consumer_offsets WHERE name = 'read_models'`).Scan(&offset); err != nil {
+	if err := rm.QueryRow(`SELECT position FROM consumer_offsets WHERE name = 'read_models'`).Scan(&offset); err != nil {
 		t.Fatal(err)
 	}
 	if assets == 0 || stale != 0 || offset != end {
@@ -140,4 +141,107 @@ func sqliteTables(t *testing.T, db *sql.DB, schema string) []sqliteTable {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestUpgradeMovesTheReadModelsOutOfTheStateFile: a data directory of the
+// release that kept the read models in the state file, beside their
+// offset, upgrades on the first command: the read-model tables and
+// their offset leave the state file (the other consumers' offsets stay),
+// which is compacted,
+// and the read models are a file of their own behind readmodels.db, which
+// `acv rebuild` fills from the whole log.
+func TestUpgradeMovesTheReadModelsOutOfTheStateFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := Config{DataDir: dir}
+	getenv := env("ACV_DATA_DIR", dir)
+	store, err := openStore(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, eventstore.NewAssets(store, regimes(), uuid.New), domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
+	end, err := store.Horizon(ctx)
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"token", "create", "--role", "administrator", "--name", "ops"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	// The earlier layout: read models, their offset and a poisoned event
+	// of theirs in state.db, and no read models' file.
+	matches, _ := filepath.Glob(filepath.Join(dir, "readmodels*"))
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, err := sql.Open("sqlite", "file:"+c.StatePath()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	for _, q := range []string{
+		`CREATE TABLE rm_assets (asset_id TEXT PRIMARY KEY, doc TEXT)`, `INSERT INTO rm_assets VALUES ('stale', '{}')`,
+		`CREATE TABLE rm_timeline_rdnc5gy4ucee4 (asset_id TEXT PRIMARY KEY)`,
+		`CREATE TABLE IF NOT EXISTS consumer_offsets (name TEXT PRIMARY KEY, position BIGINT NOT NULL)`,
+		`INSERT INTO consumer_offsets VALUES ('read_models', 1), ('clock', 2)`,
+	} {
+		if _, err := state.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	if err := run(ctx, []string{"token", "list"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, table := range sqliteTables(t, state, "main") {
+		if strings.HasPrefix(table.name, "rm_") {
+			left = append(left, table.name)
+		}
+	}
+	var offsets []string
+	rows, err := state.Query(`SELECT name || '=' || position FROM consumer_offsets ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		offsets = append(offsets, o)
+	}
+	rows.Close()
+	if len(left) > 0 || strings.Join(offsets, ",") != "clock=2" {
+		t.Errorf("state.db after the upgrade holds read-model tables %v and offsets %v; want none, and clock=2 alone", left, offsets)
+	}
+	var free int
+	if err := state.QueryRow(`PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Errorf("state.db after the upgrade has %d free pages (%v); want it compacted, none", free, err)
+	}
+
+	if err := run(ctx, []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := sql.Open("sqlite", "file:"+c.ReadModelsPath()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	var assets, stale int
+	var offset int64
+	if err := rm.QueryRow(`SELECT count(*), count(*) FILTER (WHERE asset_id = 'stale') FROM rm_assets`).Scan(&assets, &stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := rm.QueryRow(`SELECT position FROM consumer_offsets WHERE name = 'read_models'`).Scan(&offset); err != nil {
+		t.Fatal(err)
+	}
+	if assets == 0 || stale != 0 || offset != end {
+		t.Errorf("read models after the upgrade and a rebuild: %d assets, %d stale, offset %d; want the demo's, none stale, offset %d", assets, stale, offset, end)
+	}
 }

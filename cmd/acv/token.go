@@ -55,7 +55,7 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer o.Close()
-	store, db := o.store, o.db
+	store, db := o.store, o.dbs.state
 	if err := api.MigrateTokens(ctx, db.SQL, db.Dialect); err != nil {
 		return err
 	}

@@ -12,10 +12,11 @@ import (
 // The service's state lives in a file of its own.
 //
 // The log's file holds the log: the events and what seals their personal
-// data. What the service keeps beside it - the read models, the
-// consumers' offsets and poison queue, API tokens, idempotency records,
-// webhook subscriptions - lives in a second file, the state file, opened
-// with [Store.OpenState]. SQLite has one writer a file, so the two files'
+// data. What the service keeps beside it - the consumers' offsets and
+// poison queue, API tokens, idempotency records, webhook subscriptions -
+// lives in a second file, the state file, opened with [Store.OpenState];
+// the read models, with their own consumer's offset, in a third, replaced
+// whole by each rebuild ([Store.OpenReadModels], readmodels.go). SQLite has one writer a file, so the two files'
 // writers no longer queue for one lock: appends do not wait for the
 // projector's batches, nor the projector for appends. And a rebuild, which
 // reads the whole log while it writes a fresh set of read models, no

@@ -70,11 +70,20 @@ func (t *turns) give() { t.sem.Release(1) }
 // "", each connection attaches the database at log (a URI) as the schema
 // "log".
 func openDB(path, pragmas string, t *turns, log string) (*sql.DB, error) {
-	base, err := sqlite.NewConnector("file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_txlock=immediate")
+	c, err := newTurnConnector(path, pragmas, t, log)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(turnConnector{base, t, log}), nil
+	return sql.OpenDB(c), nil
+}
+
+// newTurnConnector is [openDB]'s connector.
+func newTurnConnector(path, pragmas string, t *turns, log string) (turnConnector, error) {
+	base, err := sqlite.NewConnector("file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_txlock=immediate")
+	if err != nil {
+		return turnConnector{}, err
+	}
+	return turnConnector{base, t, log}, nil
 }
 
 // turnConnector hands out connections that take turns, with the database
