@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -631,7 +632,11 @@ func (b *bench) disk() int64 {
 		return n
 	}
 	var n int64
-	for _, path := range []string{b.c.SQLitePath(), b.c.StatePath()} {
+	paths := []string{b.c.SQLitePath(), b.c.StatePath()}
+	if rm, err := filepath.EvalSymlinks(b.c.ReadModelsPath()); err == nil {
+		paths = append(paths, rm) // the read models' current file
+	}
+	for _, path := range paths {
 		for _, suffix := range []string{"", "-wal"} {
 			if st, err := os.Stat(path + suffix); err == nil {
 				n += st.Size()
