@@ -126,6 +126,16 @@ func TestPoisonListAndReplay(t *testing.T) {
 			t.Errorf("open entry %+v; want only the unknown type's", p)
 		}
 	}
+	// Each queue numbers its own entries: the read models' (in their file)
+	// and the clock's (in the state file) both hold an entry 1.
+	if err := run(ctx, []string{"poison", "replay", "1"}, getenv, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("poison replay of an id two queues hold = %v, want a usage error", err)
+	}
+	out.Reset()
+	err = run(ctx, []string{"poison", "replay", "clock:1"}, getenv, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "FAILED 1 (clock)") {
+		t.Errorf("poison replay clock:1 = %v, output %q; want the clock's entry replayed, and failing again", err, out.String())
+	}
 	if err := run(ctx, []string{"poison", "replay"}, getenv, io.Discard, io.Discard); !errors.Is(err, errUsage) {
 		t.Errorf("poison replay with no ids = %v, want a usage error", err)
 	}
