@@ -248,11 +248,13 @@ func (f *Fresh) Publish(ctx context.Context) error {
 	if err := os.Rename(tmp, f.r.link); err != nil {
 		return fmt.Errorf("sqlite: read models: publish: %w", err)
 	}
-	if err := syncPath(dir); err != nil {
-		return err
-	}
+	// Published: from here on the file is the read models', which
+	// Discard must not delete, whatever fails after.
 	f.done = true
 	f.unlock()
+	if err := syncPath(dir); err != nil {
+		return fmt.Errorf("sqlite: read models: published, but not yet durably: %w", err)
+	}
 	// Close this process's idle connections to the retired generation
 	// now; the others meet the link at their next use.
 	if f.r.db != nil {
