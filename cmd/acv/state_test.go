@@ -26,29 +26,8 @@ import (
 // from the stale table or its offset.
 func TestUpgradeMovesTheStateOutOfTheLog(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	c := Config{DataDir: dir}
-	getenv := env("ACV_DATA_DIR", dir)
-	store, err := openStore(ctx, c, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Seed(ctx, eventstore.NewAssets(store, regimes(), uuid.New), domain.DateOf(time.Now()), uuid.NewString); err != nil {
-		t.Fatal(err)
-	}
-	end, err := store.Horizon(ctx)
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, getenv, end, id := seededDataDir(t)
 	var out bytes.Buffer
-	if err := run(ctx, []string{"token", "create", "--role", "administrator", "--name", "ops"}, getenv, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	id, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(out.String()), "acv_"), "_")
-	if err := run(ctx, []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
 
 	// The earlier layout: the state's tables in acv.db, and no state.db.
 	db, err := sql.Open("sqlite", "file:"+c.SQLitePath()+"?_pragma=busy_timeout(10000)")
@@ -94,8 +73,47 @@ func TestUpgradeMovesTheStateOutOfTheLog(t *testing.T) {
 	if got, want := strings.Join(left, ","), "erasures,events,personal_keys,schema_migrations"; got != want {
 		t.Errorf("acv.db after the upgrade holds %s; want %s", got, want)
 	}
-	out.Reset()
-	if err := run(ctx, []string{"rebuild"}, getenv, &out, io.Discard); err != nil {
+	rebuildAndCheck(t, c, getenv, end)
+}
+
+// seededDataDir is a SQLite data directory as `acv` leaves it: the demo's
+// log, an API token, and read models rebuilt from the log. It returns the
+// directory's configuration and environment, the log's horizon and the
+// token's id.
+func seededDataDir(t *testing.T) (c Config, getenv func(string) string, end int64, token string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, getenv = Config{DataDir: dir}, env("ACV_DATA_DIR", dir)
+	store, err := openStore(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, eventstore.NewAssets(store, regimes(), uuid.New), domain.DateOf(time.Now()), uuid.NewString); err != nil {
+		t.Fatal(err)
+	}
+	end, err = store.Horizon(ctx)
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"token", "create", "--role", "administrator", "--name", "ops"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	token, _, _ = strings.Cut(strings.TrimPrefix(strings.TrimSpace(out.String()), "acv_"), "_")
+	if err := run(ctx, []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return c, getenv, end, token
+}
+
+// rebuildAndCheck runs `acv rebuild` on the upgraded directory and checks
+// that the read models' file holds the log's assets, none of the stale
+// row an earlier layout held, and the offset end.
+func rebuildAndCheck(t *testing.T, c Config, getenv func(string) string, end int64) {
+	t.Helper()
+	if err := run(context.Background(), []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	rm, err := sql.Open("sqlite", "file:"+c.ReadModelsPath()+"?mode=ro")
@@ -152,28 +170,11 @@ func sqliteTables(t *testing.T, db *sql.DB, schema string) []sqliteTable {
 // `acv rebuild` fills from the whole log.
 func TestUpgradeMovesTheReadModelsOutOfTheStateFile(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	c := Config{DataDir: dir}
-	getenv := env("ACV_DATA_DIR", dir)
-	store, err := openStore(ctx, c, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.Seed(ctx, eventstore.NewAssets(store, regimes(), uuid.New), domain.DateOf(time.Now()), uuid.NewString); err != nil {
-		t.Fatal(err)
-	}
-	end, err := store.Horizon(ctx)
-	store.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(ctx, []string{"token", "create", "--role", "administrator", "--name", "ops"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	c, getenv, end, _ := seededDataDir(t)
 
 	// The earlier layout: read models, their offset and a poisoned event
 	// of theirs in state.db, and no read models' file.
-	matches, _ := filepath.Glob(filepath.Join(dir, "readmodels*"))
+	matches, _ := filepath.Glob(filepath.Join(c.DataDir, "readmodels*"))
 	for _, m := range matches {
 		if err := os.Remove(m); err != nil {
 			t.Fatal(err)
@@ -225,23 +226,5 @@ func TestUpgradeMovesTheReadModelsOutOfTheStateFile(t *testing.T) {
 		t.Errorf("state.db after the upgrade has %d free pages (%v); want it compacted, none", free, err)
 	}
 
-	if err := run(ctx, []string{"rebuild"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	rm, err := sql.Open("sqlite", "file:"+c.ReadModelsPath()+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rm.Close()
-	var assets, stale int
-	var offset int64
-	if err := rm.QueryRow(`SELECT count(*), count(*) FILTER (WHERE asset_id = 'stale') FROM rm_assets`).Scan(&assets, &stale); err != nil {
-		t.Fatal(err)
-	}
-	if err := rm.QueryRow(`SELECT position FROM consumer_offsets WHERE name = 'read_models'`).Scan(&offset); err != nil {
-		t.Fatal(err)
-	}
-	if assets == 0 || stale != 0 || offset != end {
-		t.Errorf("read models after the upgrade and a rebuild: %d assets, %d stale, offset %d; want the demo's, none stale, offset %d", assets, stale, offset, end)
-	}
+	rebuildAndCheck(t, c, getenv, end)
 }
