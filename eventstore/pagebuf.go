@@ -39,7 +39,14 @@ const (
 )
 
 // Bytes returns a copy of b that stays valid after the driver reuses b.
-func (p *PageBuffer) Bytes(b []byte) []byte {
+func (p *PageBuffer) Bytes(b []byte) []byte { return copyInto(p, b) }
+
+// StringBytes returns a copy of s's bytes, as Bytes does: a driver that
+// hands a column over as a string hands over its own copy, which a
+// RawBytes would copy once more.
+func (p *PageBuffer) StringBytes(s string) []byte { return copyInto(p, s) }
+
+func copyInto[T string | []byte](p *PageBuffer, b T) []byte {
 	if cap(p.block)-len(p.block) < len(b) {
 		size := min(max(2*cap(p.block), minBlock), maxBlock)
 		p.block = make([]byte, 0, max(size, len(b)))

@@ -3,37 +3,74 @@ package eventstore
 import (
 	"context"
 	"iter"
+	"slices"
 	"sync"
 	"unsafe"
 )
+
+// A ChunkOpener opens the sealed values of chunks of one page read by
+// [ReadOpening]. It is used by one goroutine, on chunks in the page's
+// order; a page may have several, each given a run of the page's chunks.
+type ChunkOpener interface {
+	// Open opens, in place, chunk, whose first event is the first'th of
+	// the page (counting from 0).
+	Open(ctx context.Context, first int, chunk []Event) error
+	// Close releases what the opener holds; it is called once, after its
+	// last Open.
+	Close()
+}
+
+// ChunkOpenerFunc is a ChunkOpener that holds nothing: a func that opens
+// a chunk on its own.
+type ChunkOpenerFunc func(ctx context.Context, first int, chunk []Event) error
+
+// Open calls f.
+func (f ChunkOpenerFunc) Open(ctx context.Context, first int, chunk []Event) error {
+	return f(ctx, first, chunk)
+}
+
+// Close does nothing.
+func (ChunkOpenerFunc) Close() {}
 
 // ReadOpening reads a page of events and opens their sealed values while
 // it is read, so that on two processors a page costs about the longer of
 // the two instead of their sum.
 //
 // read decodes the page's rows, in the store's order, each into the slot
-// next returns; next returns nil once the page is given up (open failed,
-// or ctx is done), and read should then return. open runs on another
-// goroutine and opens, in place, consecutive chunks of the page (of
-// chunkSize events; the last may be shorter), in order, as they fill. It
-// must find the keys of a chunk's events only after the chunk's rows were
-// read, so that no event is newer than the keys it is opened with.
+// next returns; next returns nil once the page is given up (an open
+// failed, or ctx is done), and read should then return. Meanwhile an
+// opener (from newOpener) on another goroutine opens, in place,
+// consecutive chunks of the page (of chunkSize events; the last may be
+// shorter), in order, as they fill. An opener must find the keys of a
+// chunk's events only after the chunk's rows were read, so that no event
+// is newer than the keys it is opened with.
 //
-// ReadOpening returns the page, or the error of open, which comes first,
-// or of read, or of ctx. limit bounds the page's length, as read's query
-// does; it sizes the page's slice.
+// Once read has returned, its goroutine does not wait idle for the opener
+// to catch up: it takes the back half of the chunks still queued, opens
+// them with an opener of its own, and again, until none is left (the
+// opener, usually the slower, had about a second a page of 10^6 events to
+// catch up on SQLite, while the reader waited). The opener keeps the
+// front; each opener's chunks are consecutive and in order.
 //
-// read never waits for open: the chunks queue up (they are the page, which
-// is held whole anyway). So a page that holds a connection for its rows
-// never waits for the connection its keys need, which another page may
-// hold: the readers of a pool smaller than their number all finish.
+// newOpener may be called from the two goroutines at once.
+//
+// ReadOpening returns the page, or the error of an opener, which comes
+// first, or of read, or of ctx. limit bounds the page's length, as read's
+// query does; it sizes the page's slice.
+//
+// read never waits for an opener: the chunks queue up (they are the
+// page, which is held whole anyway). So a page that holds a connection for
+// its rows never waits for the connection its keys need, which another
+// page may hold: the readers of a pool smaller than their number all
+// finish. (The reader's own opener starts once read has returned, and so
+// its rows' connection.)
 func ReadOpening(ctx context.Context, limit, chunkSize int,
 	read func(ctx context.Context, next func() *Event) error,
-	open func(ctx context.Context, chunk []Event) error) ([]Event, error) {
+	newOpener func() ChunkOpener) ([]Event, error) {
 	chunkSize = max(1, chunkSize)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The page fills segments, which never grow: the opener holds chunks
+	// The page fills segments, which never grow: the openers hold chunks
 	// of them. A page of up to segmentSize events is one segment.
 	const segmentSize = 100_000
 	todo := chunkQueue{ready: make(chan struct{}, 1)}
@@ -46,19 +83,22 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 		// than it costs the opener (ReadAll on SQLite at 10^6: 0.7 s of
 		// 5.4).
 		first <- touched(make([]Event, 0, max(1, min(limit, segmentSize))))
+		o := newOpener()
 		var err error
 		for chunk := range todo.all() {
 			if err == nil {
-				if err = open(ctx, chunk); err != nil {
+				if err = o.Open(ctx, chunk.first, chunk.events); err != nil {
 					cancel() // stops read
 				}
 			}
 		}
+		o.Close()
 		opened <- err
 	}()
 	var (
 		segments [][]Event
 		seg      []Event
+		before   int // events of the page in segments
 		handed   int // events of seg handed to the opener
 	)
 	// hand gives the opener the events of seg not yet handed, unless the
@@ -68,7 +108,7 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 			return false
 		}
 		if handed < len(seg) {
-			todo.push(seg[handed:len(seg):len(seg)])
+			todo.push(pageChunk{before + handed, seg[handed:len(seg):len(seg)]})
 			handed = len(seg)
 		}
 		return true
@@ -83,8 +123,8 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 			if seg == nil {
 				seg = <-first
 			} else {
-				segments = append(segments, seg)
-				seg = make([]Event, 0, max(1, min(limit-countEvents(segments), segmentSize)))
+				segments, before = append(segments, seg), before+len(seg)
+				seg = make([]Event, 0, max(1, min(limit-before, segmentSize)))
 			}
 			handed = 0
 		}
@@ -97,8 +137,17 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 		err = ctx.Err() // given up: a chunk may not have been opened
 	}
 	todo.close()
+	var serr error
+	if err == nil {
+		if serr = helpOpen(ctx, &todo, newOpener); serr != nil {
+			cancel() // stops the opener
+		}
+	}
 	if oerr := <-opened; oerr != nil {
 		return nil, oerr
+	}
+	if serr != nil {
+		return nil, serr
 	}
 	if err != nil {
 		return nil, err
@@ -106,11 +155,30 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 	if len(segments) == 0 {
 		return seg, nil
 	}
-	out := make([]Event, 0, countEvents(segments)+len(seg))
+	out := make([]Event, 0, before+len(seg))
 	for _, s := range append(segments, seg) {
 		out = append(out, s...)
 	}
 	return out, nil
+}
+
+// helpOpen opens the back half of the chunks queued in todo with an
+// opener of its own, and again, until todo is empty.
+func helpOpen(ctx context.Context, todo *chunkQueue, newOpener func() ChunkOpener) error {
+	for {
+		chunks := todo.takeBack()
+		if len(chunks) == 0 {
+			return nil
+		}
+		o := newOpener()
+		for _, c := range chunks {
+			if err := o.Open(ctx, c.first, c.events); err != nil {
+				o.Close()
+				return err
+			}
+		}
+		o.Close()
+	}
 }
 
 // touched writes to each page of the memory of s's capacity, and returns s.
@@ -123,24 +191,22 @@ func touched(s []Event) []Event {
 	return s
 }
 
-func countEvents(segments [][]Event) int {
-	n := 0
-	for _, s := range segments {
-		n += len(s)
-	}
-	return n
+// pageChunk is a chunk of a page: its events, the first'th on.
+type pageChunk struct {
+	first  int
+	events []Event
 }
 
-// chunkQueue hands chunks of a page from its reader to its opener without
+// chunkQueue hands chunks of a page from its reader to its openers without
 // ever making the reader wait.
 type chunkQueue struct {
 	mu     sync.Mutex
-	chunks [][]Event
+	chunks []pageChunk
 	closed bool
 	ready  chan struct{} // capacity 1: a chunk came, or the queue closed
 }
 
-func (q *chunkQueue) push(chunk []Event) {
+func (q *chunkQueue) push(chunk pageChunk) {
 	q.mu.Lock()
 	q.chunks = append(q.chunks, chunk)
 	q.mu.Unlock()
@@ -161,14 +227,28 @@ func (q *chunkQueue) signal() {
 	}
 }
 
-// all yields the chunks in order until the queue is closed and empty.
-func (q *chunkQueue) all() iter.Seq[[]Event] {
-	return func(yield func([]Event) bool) {
+// takeBack removes and returns the back half of the queued chunks (the
+// larger half, so the last one too): the front opener is busy with a
+// chunk taken already.
+func (q *chunkQueue) takeBack() []pageChunk {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	keep := len(q.chunks) / 2
+	back := slices.Clone(q.chunks[keep:])
+	clear(q.chunks[keep:])
+	q.chunks = q.chunks[:keep]
+	return back
+}
+
+// all yields the chunks from the front, in order, until the queue is
+// closed and empty.
+func (q *chunkQueue) all() iter.Seq[pageChunk] {
+	return func(yield func(pageChunk) bool) {
 		for {
 			q.mu.Lock()
 			if len(q.chunks) > 0 {
 				chunk := q.chunks[0]
-				q.chunks[0], q.chunks = nil, q.chunks[1:]
+				q.chunks[0], q.chunks = pageChunk{}, q.chunks[1:]
 				q.mu.Unlock()
 				if !yield(chunk) {
 					return

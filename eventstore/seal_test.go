@@ -288,3 +288,22 @@ func counted(lookup KeyLookup) (KeyLookup, *int) {
 		return lookup(ctx, ids)
 	}, calls
 }
+
+// TestIndexMarkerIsTheFirstMarker: the search led by '$' finds the first
+// "$sealed" with its quotes wherever a plain search does, among near
+// misses (no opening quote, a quote that follows, a marker at either end).
+func TestIndexMarkerIsTheFirstMarker(t *testing.T) {
+	for _, data := range []string{
+		``, `"`, `$sealed"`, `"$sealed"`, `x"$sealed"`, `"$sealed`,
+		`$sealed" "$sealed"`, `{"a":"$sealed","b":{"$sealed":"v1"}}`,
+		`{"$sealedx":1,"$sealed":2}`, `{"$sealed$sealed":"$sealed""$sealed"}`,
+		`{"k":"\"$sealed\""}`, `"$"$sealed"$sealed""`,
+	} {
+		if got, want := indexMarker([]byte(data)), bytes.Index([]byte(data), sealedMarker); got != want {
+			t.Errorf("indexMarker(%s) = %d, want %d", data, got, want)
+		}
+		if got, want := Sealed([]byte(data)), bytes.Contains([]byte(data), sealedMarker); got != want {
+			t.Errorf("Sealed(%s) = %v, want %v", data, got, want)
+		}
+	}
+}

@@ -493,8 +493,10 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 		func(ctx context.Context, next func() *eventstore.Event) error {
 			return scanInto(ctx, s.pool, next, q, args...)
 		},
-		func(ctx context.Context, chunk []eventstore.Event) error {
-			return safe(eventstore.OpenEvents(ctx, chunk, s.positionKeys(chunk)))
+		func() eventstore.ChunkOpener {
+			return eventstore.ChunkOpenerFunc(func(ctx context.Context, _ int, chunk []eventstore.Event) error {
+				return safe(eventstore.OpenEvents(ctx, chunk, s.positionKeys(chunk)))
+			})
 		})
 	if err != nil {
 		return nil, fmt.Errorf("read all after %d: %w", after, err)

@@ -34,11 +34,18 @@ const selectEvent = `SELECT position, version, data, recorded_at, schema_version
 // row through its hash instead of failing.
 type pageDecoder struct {
 	eventstore.PageBuffer
-	dates   map[string]domain.Date
-	raw     [8]sql.RawBytes
-	dest    [8]any
-	packed  [10][]byte // the text columns, unpacked
-	escaped []byte     // holds the text columns that had escapes
+	dates map[string]domain.Date
+	// The row's columns: raw[2] and raw[7] stay empty, as data and the
+	// packed text columns are scanned as strings. The driver hands a text
+	// column over as a string of its own, which a RawBytes copies once
+	// more (the data of a read of 10^6 events are 0.6 GB).
+	raw        [8]sql.RawBytes
+	data       string
+	packedText string
+	dest       [8]any
+	packed     [10][]byte // the text columns, unpacked
+	escaped    []byte     // holds the text columns that had escapes
+	scratch    []byte     // holds packedText while it is unpacked
 }
 
 func newPageDecoder() *pageDecoder {
@@ -46,6 +53,7 @@ func newPageDecoder() *pageDecoder {
 	for i := range d.raw {
 		d.dest[i] = &d.raw[i]
 	}
+	d.dest[2], d.dest[7] = &d.data, &d.packedText
 	return d
 }
 
@@ -85,10 +93,11 @@ func (d *pageDecoder) scan(rows *sql.Rows, e *eventstore.Event, extra ...any) er
 		return err
 	}
 	d.numbers(e)
-	return d.text(e, d.raw[7])
+	d.scratch = append(d.scratch[:0], d.packedText...)
+	return d.text(e, d.scratch)
 }
 
-// scanRow scans the current row into d.raw; extra are the destinations of
+// scanRow scans the current row into d's columns; extra are the destinations of
 // the row's columns after selectEvent's.
 func (d *pageDecoder) scanRow(rows *sql.Rows, extra ...any) error {
 	dest := d.dest[:]
@@ -104,7 +113,7 @@ func (d *pageDecoder) numbers(e *eventstore.Event) {
 	r := &d.raw
 	e.Position = num(r[0])
 	e.Version = num(r[1])
-	e.Data = d.Bytes(r[2])
+	e.Data = d.StringBytes(d.data)
 	e.RecordedAt = time.UnixMicro(num(r[3])).UTC()
 	e.Metadata.SchemaVersion = int(num(r[4]))
 	e.PrevHash, e.Hash = d.Bytes(r[5]), d.Bytes(r[6])
@@ -153,11 +162,13 @@ func (d *pageDecoder) unpack(b []byte) error {
 			return errPacked
 		}
 		rest = rest[1:]
-		j := bytes.IndexAny(rest, `"\`)
+		// Two vectorised searches cost less than one for either byte
+		// (bytes.IndexAny goes byte by byte): 0.2 s of a 10^6 read.
+		j := bytes.IndexByte(rest, '"')
 		if j < 0 {
 			return errPacked
 		}
-		if rest[j] == '"' { // no escapes: the bytes as stored
+		if bytes.IndexByte(rest[:j], '\\') < 0 { // no escapes: the bytes as stored
 			d.packed[i], rest = rest[:j], rest[j+1:]
 			continue
 		}

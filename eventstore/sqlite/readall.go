@@ -46,8 +46,7 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventsto
 }
 
 func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
-	keys := &keyMerger{read: s.read, dec: newPageDecoder()}
-	defer keys.close()
+	page := &texts{}
 	return eventstore.ReadOpening(ctx, limit, chunkSize,
 		func(ctx context.Context, next func() *eventstore.Event) error {
 			rows, err := s.read.QueryContext(ctx, readAllSQL, after, limit)
@@ -65,15 +64,15 @@ func (s *Store) readAll(ctx context.Context, after int64, limit int) ([]eventsto
 					return err
 				}
 				dec.numbers(e)
-				keys.texts.push(dec.Bytes(dec.raw[7]))
+				page.push(dec.StringBytes(dec.packedText))
 			}
 			return rows.Err()
 		},
-		keys.open)
+		func() eventstore.ChunkOpener { return &keyMerger{read: s.read, texts: page, dec: newPageDecoder()} })
 }
 
 // texts hands the packed text columns of a page's rows from its reader,
-// which only copies them, to its opener, which decodes them: the two
+// which only copies them, to its openers, which decode them: the
 // goroutines' shares of the page's work are then about even.
 type texts struct {
 	mu     sync.Mutex
@@ -93,15 +92,15 @@ func (t *texts) from(i, n int) [][]byte {
 	return t.packed[i : i+n]
 }
 
-// keyMerger opens the sealed values of the chunks of a ReadAll page, which
-// come in position order, with keys read alongside in position order, from
-// the first sealed event's position on: each event's keys are the next
-// ones. Their query starts once the page's rows have begun to come, so its
-// snapshot is no older than theirs and holds the key of every event they
-// hold (keys and events commit together).
+// keyMerger is an [eventstore.ChunkOpener] of a ReadAll page: it opens
+// the sealed values of the chunks it is given, which come in position
+// order, with keys read alongside in position order, from its first
+// sealed event's position on: each event's keys are the next ones. Its
+// query starts once the chunk's rows have come, so its snapshot is no
+// older than theirs and holds the key of every event they hold (keys and
+// events commit together).
 type keyMerger struct {
-	texts  texts        // the chunks' text columns, still packed
-	done   int          // events of the page decoded so far
+	texts  *texts       // the page's text columns, still packed
 	dec    *pageDecoder // decodes the text columns
 	read   *sql.DB
 	keys   *sql.Rows // nil until the first sealed event
@@ -111,10 +110,9 @@ type keyMerger struct {
 	opener eventstore.Opener
 }
 
-// open opens the events of chunk, the next of the page.
-func (m *keyMerger) open(ctx context.Context, chunk []eventstore.Event) error {
-	packed := m.texts.from(m.done, len(chunk))
-	m.done += len(chunk)
+// Open opens the events of chunk, the first'th of the page on.
+func (m *keyMerger) Open(ctx context.Context, first int, chunk []eventstore.Event) error {
+	packed := m.texts.from(first, len(chunk))
 	for i := range chunk {
 		e := &chunk[i]
 		if err := m.dec.text(e, packed[i]); err != nil {
@@ -159,7 +157,8 @@ func (m *keyMerger) open(ctx context.Context, chunk []eventstore.Event) error {
 	return nil
 }
 
-func (m *keyMerger) close() {
+// Close closes the keys' query.
+func (m *keyMerger) Close() {
 	if m.keys != nil {
 		m.keys.Close()
 	}
