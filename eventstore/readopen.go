@@ -163,7 +163,10 @@ func ReadOpening(ctx context.Context, limit, chunkSize int,
 }
 
 // helpOpen opens the back half of the chunks queued in todo with an
-// opener of its own, and again, until todo is empty.
+// opener of its own, and again, until todo is empty. It stops early, with
+// ctx's error, once ctx is done (the opener failed, or the caller gave
+// up): the chunks it leaves are not opened, so the page must not be
+// returned.
 func helpOpen(ctx context.Context, todo *chunkQueue, newOpener func() ChunkOpener) error {
 	for {
 		chunks := todo.takeBack()
@@ -172,7 +175,11 @@ func helpOpen(ctx context.Context, todo *chunkQueue, newOpener func() ChunkOpene
 		}
 		o := newOpener()
 		for _, c := range chunks {
-			if err := o.Open(ctx, c.first, c.events); err != nil {
+			err := ctx.Err()
+			if err == nil {
+				err = o.Open(ctx, c.first, c.events)
+			}
+			if err != nil {
 				o.Close()
 				return err
 			}

@@ -179,4 +179,26 @@ func TestReadOpeningHelpsTheOpener(t *testing.T) {
 	if !errors.Is(err, ErrUnsealable) {
 		t.Errorf("a failing helper: ReadOpening = %v, want ErrUnsealable", err)
 	}
+
+	// The caller gives up while the helper opens: the chunks it leaves are
+	// not opened, so there is no page, only the context's error.
+	given, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	page, err = ReadOpening(given, 5000, 100, positions(5000, -1), func() ChunkOpener {
+		var begun bool
+		return ChunkOpenerFunc(func(_ context.Context, first int, chunk []Event) error {
+			if !begun && first > 0 { // the helper's first chunk
+				giveUp()
+			}
+			begun = true
+			time.Sleep(time.Millisecond)
+			for i := range chunk {
+				chunk[i].Data = []byte("opened")
+			}
+			return nil
+		})
+	})
+	if !errors.Is(err, context.Canceled) || page != nil {
+		t.Errorf("given up while the helper opens: ReadOpening = %d events, %v; want none, context.Canceled", len(page), err)
+	}
 }
