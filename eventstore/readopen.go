@@ -47,10 +47,11 @@ func (ChunkOpenerFunc) Close() {}
 //
 // Once read has returned, its goroutine does not wait idle for the opener
 // to catch up: it takes the back half of the chunks still queued, opens
-// them with an opener of its own, and again, until none is left (the
-// opener, usually the slower, had about a second a page of 10^6 events to
-// catch up on SQLite, while the reader waited). The opener keeps the
-// front; each opener's chunks are consecutive and in order.
+// them with an opener of its own, and again, until none is left. (The
+// opener is usually the slower: on SQLite, before, the reader waited for
+// it at the end of each page, 1.1-1.2 s in all of a read of 10^6 events
+// taking 4.4-5 s.) The opener keeps the front; each opener's chunks are
+// consecutive and in order.
 //
 // newOpener may be called from the two goroutines at once.
 //

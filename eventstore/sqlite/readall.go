@@ -31,7 +31,9 @@ const chunkSize = 256
 // position order, from a second connection, and opens each event's sealed
 // values with the keys at its position as the chunks come. The two halves
 // cost about the same (the rows' decoding; the keys and the decryption),
-// so on two processors a page takes little more than reading its rows.
+// so on two processors a page takes little more than reading its rows;
+// once the rows are read, this goroutine opens the back of what the other
+// has not reached, with keys read on a connection of its own.
 // The keys are read anew for every page, never cached, so an erased key
 // stops opening its values at once.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
