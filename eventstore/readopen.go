@@ -63,8 +63,8 @@ func (ChunkOpenerFunc) Close() {}
 // page, which is held whole anyway). So a page that holds a connection for
 // its rows never waits for the connection its keys need, which another
 // page may hold: the readers of a pool smaller than their number all
-// finish. (The reader's own opener starts once read has returned, and so
-// its rows' connection.)
+// finish. (The reader's goroutine opens chunks only once read has
+// returned, and with it the connection of its rows.)
 func ReadOpening(ctx context.Context, limit, chunkSize int,
 	read func(ctx context.Context, next func() *Event) error,
 	newOpener func() ChunkOpener) ([]Event, error) {

@@ -35,7 +35,7 @@ type openLog struct {
 	openers int
 	chunks  []int // the chunks' lengths, in the order they were opened
 	closed  int
-	delay   time.Duration // how long each Open takes
+	gate    *helperGate // if set, each Open passes it first
 }
 
 func (l *openLog) opener() ChunkOpener {
@@ -51,7 +51,9 @@ type checkingOpener struct {
 }
 
 func (o *checkingOpener) Open(_ context.Context, first int, chunk []Event) error {
-	time.Sleep(o.log.delay)
+	if o.log.gate != nil {
+		o.log.gate.pass(first)
+	}
 	if len(chunk) == 0 || chunk[0].Position != int64(first+1) {
 		return fmt.Errorf("a chunk at %d of %d events", first, len(chunk))
 	}
@@ -142,11 +144,8 @@ func TestReadOpening(t *testing.T) {
 // failure there fails the page.
 func TestReadOpeningHelpsTheOpener(t *testing.T) {
 	ctx := context.Background()
-	var log openLog
-	log.delay = 2 * time.Millisecond // the rows come at once; each chunk takes a while
-	started := time.Now()
+	log := openLog{gate: newHelperGate()}
 	page, err := ReadOpening(ctx, 5000, 100, positions(5000, -1), log.opener)
-	took := time.Since(started)
 	if err != nil || len(page) != 5000 {
 		t.Fatalf("ReadOpening = %d events, %v", len(page), err)
 	}
@@ -155,21 +154,21 @@ func TestReadOpeningHelpsTheOpener(t *testing.T) {
 			t.Fatalf("event %d is %+v", i, e)
 		}
 	}
-	// 50 chunks: the opener takes one at once, the reader's goroutine
+	// 50 chunks: the opener holds the first, the reader's goroutine takes
 	// the back half of the other 49, and so on.
 	if log.openers < 2 || len(log.chunks) != 50 || log.closed != log.openers {
 		t.Errorf("%d openers (%d closed) opened %d chunks, want at least 2 openers for the 50", log.openers, log.closed, len(log.chunks))
 	}
-	t.Logf("50 chunks of 2 ms opened in %s by %d openers", took, log.openers)
 
 	// The helper fails: its error is the page's.
+	gate := newHelperGate()
 	_, err = ReadOpening(ctx, 5000, 100, positions(5000, -1), func() ChunkOpener {
 		var helper, begun bool
 		return ChunkOpenerFunc(func(_ context.Context, first int, _ []Event) error {
+			gate.pass(first)
 			if !begun { // the opener begins at the front, a helper further on
 				helper, begun = first > 0, true
 			}
-			time.Sleep(time.Millisecond)
 			if helper {
 				return ErrUnsealable
 			}
@@ -184,14 +183,15 @@ func TestReadOpeningHelpsTheOpener(t *testing.T) {
 	// not opened, so there is no page, only the context's error.
 	given, giveUp := context.WithCancel(ctx)
 	defer giveUp()
+	gate = newHelperGate()
 	page, err = ReadOpening(given, 5000, 100, positions(5000, -1), func() ChunkOpener {
 		var begun bool
 		return ChunkOpenerFunc(func(_ context.Context, first int, chunk []Event) error {
+			gate.pass(first)
 			if !begun && first > 0 { // the helper's first chunk
 				giveUp()
 			}
 			begun = true
-			time.Sleep(time.Millisecond)
 			for i := range chunk {
 				chunk[i].Data = []byte("opened")
 			}
@@ -200,5 +200,29 @@ func TestReadOpeningHelpsTheOpener(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || page != nil {
 		t.Errorf("given up while the helper opens: ReadOpening = %d events, %v; want none, context.Canceled", len(page), err)
+	}
+}
+
+// helperGate holds a page's opener at its first chunk until a helper has
+// begun, so that the reader's goroutine always finds chunks to take back
+// however the goroutines are scheduled (without a helper, the opener goes
+// on after a while and the test fails on what it finds).
+type helperGate struct {
+	once  sync.Once
+	begun chan struct{}
+}
+
+func newHelperGate() *helperGate { return &helperGate{begun: make(chan struct{})} }
+
+// pass is called by an opener with the index of the chunk it opens: the
+// page's first chunk waits; any other lets it go.
+func (g *helperGate) pass(first int) {
+	if first > 0 {
+		g.once.Do(func() { close(g.begun) })
+		return
+	}
+	select {
+	case <-g.begun:
+	case <-time.After(10 * time.Second):
 	}
 }
