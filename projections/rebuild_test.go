@@ -214,6 +214,12 @@ func TestRebuildOfANationalLogEqualsFollowing(t *testing.T) {
 		if n := len(followed["rm_assets"]); int64(n) != stats.Assets {
 			t.Fatalf("following built %d assets, want %d", n, stats.Assets)
 		}
+		followedMatches := map[string][]string{}
+		if st.db.Dialect == projections.SQLite {
+			for _, term := range []string{"the", "church", "road", "lion"} {
+				followedMatches[term] = searchMatches(t, st.db, term)
+			}
+		}
 		end, err := projections.Rebuild(ctx, st.store, st.db, domain.DefaultRegimes(), nil)
 		if err != nil {
 			t.Fatalf("rebuild: %v", err)
@@ -227,7 +233,43 @@ func TestRebuildOfANationalLogEqualsFollowing(t *testing.T) {
 				t.Errorf("rebuild: %s differs from following (%d rows, %d followed)", table, len(rebuilt[table]), len(followed[table]))
 			}
 		}
+		if st.db.Dialect == projections.SQLite {
+			// The trigram table, filled at once from the register,
+			// finds what following's finds, and FTS5 finds it whole.
+			if _, err := st.db.SQL.ExecContext(ctx, `INSERT INTO rm_search (rm_search, rank) VALUES ('integrity-check', 0)`); err != nil {
+				t.Errorf("the rebuilt trigram table: %v", err)
+			}
+			for term, want := range followedMatches {
+				got := searchMatches(t, st.db, term)
+				if len(want) == 0 || !slices.Equal(got, want) {
+					t.Errorf("%q: the rebuilt trigram table finds %d register rows, following's %d", term, len(got), len(want))
+				}
+			}
+		}
 	})
+}
+
+// searchMatches returns the register rows (asset/seq) whose search text
+// SQLite's trigram table finds term in.
+func searchMatches(t testing.TB, db projections.DB, term string) []string {
+	t.Helper()
+	rows, err := db.SQL.Query(`SELECT r.asset_id || '/' || r.seq FROM rm_search(?) s CROSS JOIN rm_register r ON r.rowid = s.rowid ORDER BY 1`, `"`+term+`"`)
+	if err != nil {
+		t.Fatalf("search %q: %v", term, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestRebuildGathersStatistics: on PostgreSQL a rebuild swaps in tables
