@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,12 @@ type ReadModels struct {
 // closed.
 const readModelsIdle = time.Minute
 
+// poolConns is how many connections a pool of the store's opens at most,
+// or keeps idle (see [Store.OpenReadModels]): two a core, and at least
+// eight. SQLite reads on the caller's CPU, so more connections than that
+// serve no more requests; each keeps its page cache.
+func poolConns() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
+
 // OpenReadModels opens the read models' database behind the symbolic link
 // at link, creating an empty first generation when there is none. Its
 // connections have [Pragmas] and then pragmas (modernc's DSN form, "" for
@@ -78,7 +85,16 @@ func (s *Store) OpenReadModels(ctx context.Context, link, pragmas string) (*Read
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: read models: %s must be a symbolic link to their file: %w", link, err)
 	}
+	// The pool opens poolConns connections at most and keeps them all.
+	// With database/sql's defaults (no bound, two kept) every request past
+	// the second of a burst opened a connection of its own (the schema
+	// read, the log attached, a cold page cache) and closed it after: 64
+	// clients of the uncached register were served 430-490 requests a
+	// second, fewer than 2 (650-820), and 770-840 with eight kept
+	// (docs/performance.md). PostgreSQL's pool is bounded too.
 	r.db = sql.OpenDB(followConnector{r})
+	r.db.SetMaxOpenConns(poolConns())
+	r.db.SetMaxIdleConns(poolConns())
 	r.db.SetConnMaxIdleTime(readModelsIdle)
 	return r, nil
 }
@@ -259,7 +275,7 @@ func (f *Fresh) Publish(ctx context.Context) error {
 	// now; the others meet the link at their next use.
 	if f.r.db != nil {
 		f.r.db.SetMaxIdleConns(0)
-		f.r.db.SetMaxIdleConns(2)
+		f.r.db.SetMaxIdleConns(poolConns())
 	}
 	if previous != "" && previous != f.name {
 		for _, suffix := range []string{"", "-wal", "-shm"} {

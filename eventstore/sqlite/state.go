@@ -59,6 +59,10 @@ func (s *Store) OpenState(ctx context.Context, path, pragmas string, derived fun
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Connections kept rather than opened again for each statement past
+	// database/sql's two (see [poolConns]); not bounded, as the state's
+	// consumers each hold one through their batch.
+	db.SetMaxIdleConns(poolConns())
 	if err := s.moveState(ctx, db, derived); err != nil {
 		db.Close()
 		return nil, err

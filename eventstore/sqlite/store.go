@@ -118,7 +118,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	read.SetMaxOpenConns(8)
+	read.SetMaxOpenConns(poolConns())
+	read.SetMaxIdleConns(poolConns()) // kept, not opened again for each read (readmodels.go)
 	s := &Store{path: path, write: write, read: read, turns: turns, now: opts.Now, random: opts.Random}
 	if s.now == nil {
 		s.now = time.Now
