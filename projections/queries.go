@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/acv-registry/acv/domain"
 	"github.com/acv-registry/acv/messaging"
 )
@@ -84,7 +86,7 @@ func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, err
 		return nil, fmt.Errorf("timeline of %s: %w", id, err)
 	}
 	entries := []TimelineEntry{}
-	if err := json.Unmarshal(raw, &entries); err != nil {
+	if err := fastjson.Unmarshal(raw, &entries); err != nil { // as encoding/json, faster ([Decode])
 		return nil, fmt.Errorf("timeline of %s: decode: %w", id, err)
 	}
 	return entries, nil
@@ -261,7 +263,7 @@ func (q *Queries) register(ctx context.Context, f registerFilter) (Page[Register
 			return Page[RegisterEntry]{}, err
 		}
 		var e RegisterEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
+		if err := fastjson.Unmarshal(raw, &e); err != nil { // as encoding/json, faster ([Decode])
 			return Page[RegisterEntry]{}, fmt.Errorf("decode entry of %s: %w", k.Text[2], err)
 		}
 		items = append(items, e)

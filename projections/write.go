@@ -587,17 +587,10 @@ func dateText(d domain.Date) string {
 	return string(appendDate(b[:0], d))
 }
 
-// appendDate appends d as dateText returns it.
+// appendDate appends d as dateText returns it: "" for the zero date.
 func appendDate(b []byte, d domain.Date) []byte {
-	if d.IsZero() {
-		return b
-	}
-	y, m, day := d.Year(), int(d.Month()), d.Day()
-	if y < 0 || y > 9999 {
-		return append(b, d.String()...)
-	}
-	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10))
+	b, _ = d.AppendText(b) // never fails
+	return b
 }
 
 // searchText is what the national register's text search matches: name and
