@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"sync"
 )
 
@@ -109,6 +110,9 @@ func (s *Server) cached(h func(http.ResponseWriter, *http.Request) error) func(h
 				w.Header()[k] = v
 			}
 			w.Header().Set("X-Cache", "hit")
+			// Whole, not chunked: a register page of 60 KB went out in
+			// chunks, and 64 clients got 10-15% fewer answers a second.
+			w.Header().Set("Content-Length", strconv.Itoa(len(e.body)))
 			w.WriteHeader(e.status)
 			_, err := w.Write(e.body)
 			return err

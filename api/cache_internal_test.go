@@ -46,6 +46,9 @@ func TestResponseCacheHoldsWhileTheCheckpointStands(t *testing.T) {
 	if renders.Load() != 1 || again.Body.String() != first.Body.String() || again.Header().Get("X-Cache") != "hit" {
 		t.Fatalf("second read rendered again (%d renders) or differs: %q vs %q", renders.Load(), again.Body, first.Body)
 	}
+	if cl := again.Header().Get("Content-Length"); cl != fmt.Sprint(again.Body.Len()) {
+		t.Errorf("a cached answer's Content-Length %q, want its body's %d bytes", cl, again.Body.Len())
+	}
 	if again.Header().Get("X-Request-Id") != "" {
 		t.Errorf("a cached answer replayed another request's id %q", again.Header().Get("X-Request-Id"))
 	}
@@ -67,5 +70,19 @@ func TestResponseCacheHoldsWhileTheCheckpointStands(t *testing.T) {
 	get("/fail")
 	if renders.Load() != before+3 {
 		t.Errorf("min_position or an error answer was cached: %d renders, want %d", renders.Load(), before+3)
+	}
+}
+
+// TestWriteJSONSaysItsLength: a JSON answer carries its length, so that a
+// body past net/http's buffer (a register page: 60 KB) goes out whole,
+// not in chunks.
+func TestWriteJSONSaysItsLength(t *testing.T) {
+	w := httptest.NewRecorder()
+	v := map[string]string{"text": string(make([]byte, 10_000))}
+	if err := writeJSON(w, http.StatusOK, v); err != nil {
+		t.Fatal(err)
+	}
+	if cl := w.Header().Get("Content-Length"); cl != fmt.Sprint(w.Body.Len()) || w.Body.Len() < 10_000 {
+		t.Errorf("Content-Length %q for a body of %d bytes", cl, w.Body.Len())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/acv-registry/acv/domain"
 )
@@ -142,8 +143,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// The length, known before the first byte: a body past net/http's
+	// buffer goes out whole, not in chunks.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n')) // the client has gone if this fails
+	_, _ = w.Write(b) // the client has gone if this fails
 	return nil
 }
