@@ -39,10 +39,11 @@ func TestProjectorFollowsUnderReadLoad(t *testing.T) {
 		defer cancel()
 		stop := make(chan struct{})
 		var (
-			wg    sync.WaitGroup
-			reads atomic.Int64
-			mu    sync.Mutex
-			errs  []error
+			wg     sync.WaitGroup
+			reads  atomic.Int64
+			failed atomic.Int64
+			mu     sync.Mutex
+			errs   []error
 		)
 		const readers = 32
 		for i := range readers {
@@ -61,6 +62,7 @@ func TestProjectorFollowsUnderReadLoad(t *testing.T) {
 						mu.Lock()
 						errs = append(errs, err)
 						mu.Unlock()
+						failed.Add(1)
 						return
 					}
 					reads.Add(1)
@@ -78,7 +80,7 @@ func TestProjectorFollowsUnderReadLoad(t *testing.T) {
 		}
 		drain(t, st, p, 3)
 		// And some reads after, every reader at least a few on average.
-		for after := reads.Load() + 10*readers; reads.Load() < after && rctx.Err() == nil && len(snapshot(&mu, &errs)) == 0; {
+		for after := reads.Load() + 10*readers; reads.Load() < after && rctx.Err() == nil && failed.Load() == 0; {
 			time.Sleep(time.Millisecond)
 		}
 		close(stop)
@@ -90,11 +92,4 @@ func TestProjectorFollowsUnderReadLoad(t *testing.T) {
 			t.Errorf("checkpoint after following under read load = %d, %v; want %d", cp, err, last)
 		}
 	})
-}
-
-// snapshot returns *errs as it stands.
-func snapshot(mu *sync.Mutex, errs *[]error) []error {
-	mu.Lock()
-	defer mu.Unlock()
-	return *errs
 }

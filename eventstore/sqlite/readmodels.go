@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -60,12 +59,6 @@ type ReadModels struct {
 // left on a retired generation holds its deleted file's disk until it is
 // closed.
 const readModelsIdle = time.Minute
-
-// poolConns is how many connections a pool of the store's opens at most,
-// or keeps idle (see [Store.OpenReadModels]): two a core, and at least
-// eight. SQLite reads on the caller's CPU, so more connections than that
-// serve no more requests; each keeps its page cache.
-func poolConns() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 
 // OpenReadModels opens the read models' database behind the symbolic link
 // at link, creating an empty first generation when there is none. Its

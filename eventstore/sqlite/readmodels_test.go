@@ -155,22 +155,12 @@ func TestReadModelsRebuildCleansUp(t *testing.T) {
 // to 64 clients than to 2 (docs/performance.md).
 func TestPoolsKeepTheirConnections(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := sqlite.Open(ctx, filepath.Join(dir, "acv.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rm, err := s.OpenReadModels(ctx, filepath.Join(dir, "readmodels.db"), "")
+	s, state := openWithState(t)
+	rm, err := s.OpenReadModels(ctx, filepath.Join(t.TempDir(), "readmodels.db"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rm.Close()
-	state, err := s.OpenState(ctx, filepath.Join(dir, "state.db"), "", func(string) bool { return false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer state.Close()
 	limit := rm.DB().Stats().MaxOpenConnections
 	if limit < 8 || limit > 256 {
 		t.Fatalf("the read models' pool opens at most %d connections; want a bound of at least 8", limit)

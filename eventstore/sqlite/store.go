@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -92,6 +93,13 @@ type Store struct {
 }
 
 var _ eventstore.Store = (*Store)(nil)
+
+// poolConns is how many connections a pool of the store's opens at most,
+// or keeps idle: the log's read pool, and the read models' and the state's
+// ([Store.OpenReadModels], [Store.OpenState]). Two a core, and at least
+// eight: SQLite reads on the caller's CPU, so more connections than that
+// serve no more requests, and each keeps its page cache.
+func poolConns() int { return max(8, 2*runtime.GOMAXPROCS(0)) }
 
 // Open opens (creating if needed) the SQLite log at path, applies any
 // pending migrations, and returns the store.
