@@ -50,6 +50,9 @@ func (f FilesFunc) Fresh(ctx context.Context) (FreshFile, error) { return f(ctx)
 type FreshFile interface {
 	// DB is the handle to write through.
 	DB() *sql.DB
+	// SyncAhead starts syncing what has been written so far to disk in
+	// the background, for Publish's own sync to have less to do.
+	SyncAhead()
 	// Publish makes it the read models' database, for every process on
 	// it.
 	Publish(ctx context.Context) error

@@ -148,6 +148,9 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 		return 0, err
 	}
 	progress(end, end)
+	if fresh != nil {
+		fresh.SyncAhead() // the rows are in: to disk beside what follows
+	}
 	took(&phases.Stream)
 	// sums is whole: layOut's channel closed after its last add. Its rows
 	// are sorted on one core while the trigram table is filled on the

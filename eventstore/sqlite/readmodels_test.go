@@ -31,7 +31,8 @@ func openReadModels(t *testing.T, dir string) *sqlite.ReadModels {
 }
 
 // generation builds and publishes a generation through rm holding one
-// row, label, in table t.
+// row, label, in table t, written after a sync ahead of the table's
+// creation, as a rebuild's indexes are after its rows.
 func generation(t *testing.T, rm *sqlite.ReadModels, label string) {
 	t.Helper()
 	ctx := context.Background()
@@ -44,6 +45,7 @@ func generation(t *testing.T, rm *sqlite.ReadModels, label string) {
 		if _, err := f.DB().ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
+		f.SyncAhead()
 	}
 	if err := f.Publish(ctx); err != nil {
 		t.Fatal(err)
@@ -117,9 +119,9 @@ func TestReadModelsFollowTheirLink(t *testing.T) {
 	}
 }
 
-// TestReadModelsRebuildCleansUp: a generation discarded is deleted, and
-// the next rebuild deletes the file a crashed one left, but never the
-// current generation's.
+// TestReadModelsRebuildCleansUp: a generation discarded, even with a sync
+// ahead started, is deleted, and the next rebuild deletes the file a
+// crashed one left, but never the current generation's.
 func TestReadModelsRebuildCleansUp(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -129,6 +131,10 @@ func TestReadModelsRebuildCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.DB().ExecContext(ctx, `CREATE TABLE t (label TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	f.SyncAhead()
 	if err := f.Discard(); err != nil {
 		t.Fatal(err)
 	}
