@@ -254,17 +254,22 @@ func TestSortedCountsAreTheBuckets(t *testing.T) {
 	councils := []string{"E06000034", "E07000001", "E09000033", "W06000001", "a", "Z"}
 	metrics := []string{metricAssets, metricNominations, metricList + "full", metricPending, metricOverdue, metricFull, metricInterim}
 	days := []string{earliestDay, "2012-09-21", "2012-09-30", "2012-10-01", "2019-06-30", "2019-12-31", "2020-01-01", "2026-02-28"}
-	sums := countSums{}
+	sums := newCountSums()
+	added := map[contribution]int64{} // the sums, by the contribution without its n
 	for range 2000 {
-		c := contribution{council: councils[r.IntN(len(councils))], metric: metrics[r.IntN(len(metrics))], day: days[r.IntN(len(days))]}
-		sums[c] += int64(r.IntN(5) - 2) // zeros too, and sums that cancel
+		c := contribution{council: councils[r.IntN(len(councils))], metric: metrics[r.IntN(len(metrics))], day: days[r.IntN(len(days))],
+			n: int64(r.IntN(5) - 2)} // zeros too, and sums that cancel
+		sums.add([][]contribution{{c}})
+		n := c.n
+		c.n = 0
+		added[c] += n
 	}
 	type row struct {
 		bucket, council, metric string
 		n                       int64
 	}
 	want := map[[3]string]int64{}
-	for c, n := range sums {
+	for c, n := range added {
 		day := c.day
 		if day == earliestDay {
 			day = earliestBucketDay
@@ -301,7 +306,9 @@ func TestSortedCountsAreTheBuckets(t *testing.T) {
 		t.Fatalf("%d rows, first %v: the test's sums are not what it means to test", len(got), got[0])
 	}
 
-	if _, _, err := sortedCounts(countSums{{council: "c", metric: "m", day: "2019-0x-01"}: 1}); err == nil {
+	bad := newCountSums()
+	bad.add([][]contribution{{{council: "c", metric: "m", day: "2019-06-01", n: 1}, {council: "c", metric: "m", day: "2019-0x-01", n: 1}}})
+	if _, _, err := sortedCounts(bad); err == nil {
 		t.Error("a day that is not YYYY-MM-DD was counted")
 	}
 }

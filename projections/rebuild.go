@@ -133,7 +133,7 @@ func rebuild(ctx context.Context, store eventstore.Store, db DB, regimes domain.
 	// (one a reader) instead of at random pages.
 	readers := rangeReaders(store, end, rebuildReaders(), progress)
 	w := Writer{Dialect: db.Dialect, Suffix: suffix}
-	sums := countSums{}
+	sums := newCountSums()
 	dctx, stop := context.WithCancel(ctx) // stops the reading, deriving and laying out if a write fails
 	defer stop()
 	for chunk := range layOut(dctx, deriveChunks(dctx, pullChunks(dctx, readers), regimes), sums) {
@@ -612,7 +612,7 @@ type derived struct {
 // statistics are added to sums, which the caller may read once the channel
 // is closed. The channel closes when in does, after a chunk with an error,
 // or when ctx ends.
-func layOut(ctx context.Context, in <-chan derived, sums countSums) <-chan derived {
+func layOut(ctx context.Context, in <-chan derived, sums *countSums) <-chan derived {
 	out := make(chan derived, 1)
 	go func() {
 		defer close(out)
