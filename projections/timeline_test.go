@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +130,38 @@ func TestTimelineWords(t *testing.T) {
 	rs := []domain.Recipient{{Role: domain.ToOwner}, {Role: domain.ToOwner}, {Role: domain.ToPublic}}
 	if got := recipients(rs); got != "the owner and the public" {
 		t.Errorf("recipients = %q", got)
+	}
+}
+
+// TestSentenceIsSprintf: sentence writes what fmt.Sprintf does, for the
+// formats the timeline uses (only %s and %%) and for any other: verbs it
+// does not write itself, too few or too many arguments, a lone %.
+func TestSentenceIsSprintf(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		args   []string
+	}{
+		{"", nil},
+		{"no verbs", nil},
+		{"The council listed the land%s. It stays on the list until %s (%s).", []string{"", "2 May 2031", "s.87(3)"}},
+		{"%s%s", []string{"a", "b"}},
+		{"100%% of %s", []string{"it"}},
+		{"%s", []string{"%s %d"}}, // an argument is not a format
+		{"%d and %s", []string{"x", "y"}},
+		{"%q", []string{"quoted"}},
+		{"%s and %s", []string{"one"}},
+		{"%s", []string{"one", "two"}},
+		{"ends in %", nil},
+		{"ends in %s %", []string{"x"}},
+		{"£%s", []string{"425,000"}},
+	} {
+		if got, want := sentence(c.format, c.args...), fmt.Sprintf(c.format, anys(c.args)...); got != want {
+			t.Errorf("sentence(%q, %q) = %q, want %q", c.format, c.args, got, want)
+		}
+	}
+	for d := domain.NewDate(1999, 12, 25); d.Year() < 2031; d = d.AddDays(13) {
+		if got, want := date(d), fmt.Sprintf("%d %s %d", d.Day(), d.Month(), d.Year()); got != want {
+			t.Fatalf("date(%s) = %q, want %q", d, got, want)
+		}
 	}
 }
