@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/json"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -760,5 +761,50 @@ func BenchmarkDerive(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Derive("red-lion", regimes, history)
+	}
+}
+
+// TestNormalPostcodeIsThePattern: normalPostcode, which reads ASCII text
+// by hand, gives what postcodePattern gives every text: the postcodes of
+// every shape, in any case and spacing, and a million random strings of
+// their characters, white space and others (Unicode's too), whole or cut.
+func TestNormalPostcodeIsThePattern(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		got, gotOK := normalPostcode(s)
+		want, wantOK := patternPostcode(s)
+		if got != want || gotOK != wantOK {
+			t.Fatalf("normalPostcode(%q) = %q, %v; the pattern gives %q, %v", s, got, gotOK, want, wantOK)
+		}
+	}
+	matched := 0
+	for _, s := range []string{"SW1A 1AA", "sw1a1aa", " M1 1AE ", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB",
+		"M1\t1AE", "M1\n\v\f\r1AE", "M1\u00a01AE", "ſw1a 1aa", "Ｍ1 1AE", "", "A", "AA9A9AA", "AA9A9AAA", "A9AA", "9A 9AA", "AAA9 9AA"} {
+		check(s)
+		if _, ok := normalPostcode(s); ok {
+			matched++
+		}
+	}
+	chars := []rune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 \t\n\v\f\r-.,é\u00a0\u2003ſK")
+	r := rand.New(rand.NewPCG(11, 11))
+	for range 1_000_000 {
+		b := make([]rune, r.IntN(10))
+		for i := range b {
+			switch r.IntN(3) {
+			case 0:
+				b[i] = rune('A' + r.IntN(26))
+			case 1:
+				b[i] = rune('0' + r.IntN(10))
+			default:
+				b[i] = chars[r.IntN(len(chars))]
+			}
+		}
+		check(string(b))
+		if _, ok := normalPostcode(string(b)); ok {
+			matched++
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("%d strings were postcodes: too few for the comparison to mean much", matched)
 	}
 }
