@@ -459,60 +459,10 @@ func (o *valueOpener) open(env envelope, id uuid.UUID, keys map[uuid.UUID][]byte
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnsealable, err)
 	}
-	if !validOfKind(plain, env.kind) {
+	if len(plain) == 0 || (plain[0] == '"') != (env.kind == kindString) || !json.Valid(plain) {
 		return nil, fmt.Errorf("%w: plaintext is not JSON of its kind", ErrUnsealable)
 	}
 	return plain, nil
-}
-
-// validOfKind reports whether plain is JSON of the sealed value's kind: a
-// string for kindString, anything but a string otherwise. Strings, most
-// of the personal data, are checked by jsonString, as json.Valid would,
-// in a tenth of the time: a read of the log opens every sealed value.
-func validOfKind(plain []byte, kind string) bool {
-	if kind == kindString {
-		return jsonString(plain)
-	}
-	return len(plain) > 0 && plain[0] != '"' && json.Valid(plain)
-}
-
-// jsonString reports whether b is exactly one JSON string, as json.Valid
-// has it (which does not check UTF-8): a quote, then bytes that are not
-// control characters, an unescaped quote or a backslash, or are an escape
-// (\" \\ \/ \b \f \n \r \t \uXXXX), then a quote (TestJSONStringIsValid).
-func jsonString(b []byte) bool {
-	b = bytes.TrimRight(b, " \t\n\r") // as json.Valid, which allows white space after
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return false
-	}
-	for i := 1; i < len(b)-1; i++ {
-		switch c := b[i]; {
-		case c < 0x20 || c == '"':
-			return false
-		case c == '\\':
-			i++
-			switch {
-			case i >= len(b)-1:
-				return false
-			case strings.IndexByte(`"\/bfnrt`, b[i]) >= 0:
-			case b[i] == 'u' && i+4 < len(b)-1 && hex4(b[i+1:i+5]):
-				i += 4
-			default:
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// hex4 reports whether b is four hexadecimal digits.
-func hex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // OpenEvents opens the sealed values in the data of events, in place, with
