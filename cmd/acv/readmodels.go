@@ -147,29 +147,45 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-// rebuildGCPercent is the garbage collector's target while `acv rebuild`
-// (or bench's) runs: a rebuild turns over a few chunks of events and rows
-// fast, and collecting a quarter as often saved about a sixth of its CPU
-// for about 200 MiB more memory at 10^5 events (docs/performance.md).
-// rebuildMemoryLimit caps what that may cost: nearer the limit the
-// collector runs as often as it must. What the rebuild keeps live is a
-// few chunks and the statistics' sums, whose entries (council, metric,
-// day) the calendar bounds.
+// gcPercent is the garbage collector's target in every acv process
+// ([gcDefaults]), and while a rebuild runs whatever GOGC says, unless it
+// asks for less collection still; memoryLimit caps what that may cost:
+// nearer the limit the collector runs as often as it must. A rebuild
+// turns over a few chunks of events and rows fast, and collecting a
+// quarter as often saved about a sixth of its CPU for about 200 MiB more
+// memory at 10^5 events; a read of the whole log, as a consumer catching
+// up makes, spent a sixth of its CPU collecting the pages it had handed
+// on, and took 3.17-3.42 s instead of 3.85-4.09 at 1.16 x 10^6 events
+// (docs/performance.md). What a rebuild keeps live is a few chunks and
+// the statistics' sums, which the calendar bounds; a server's heap is
+// far smaller.
 const (
-	rebuildGCPercent   = 400
-	rebuildMemoryLimit = 3 << 30
+	gcPercent   = 400
+	memoryLimit = 3 << 30
 )
 
+// gcDefaults sets the garbage collector to gcPercent and memoryLimit,
+// unless GOGC or GOMEMLIMIT (which Go reads itself) say otherwise. main
+// calls it, not run: the tests' process keeps Go's defaults.
+func gcDefaults(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
 // rebuildReadModels runs [projections.RebuildTimed] with the garbage collector
-// at rebuildGCPercent, unless GOGC asks for less collection still, and a
-// soft memory limit of rebuildMemoryLimit, unless GOMEMLIMIT sets a lower.
+// at gcPercent, unless GOGC asks for less collection still, and a soft
+// memory limit of memoryLimit, unless GOMEMLIMIT sets a lower.
 func rebuildReadModels(ctx context.Context, store eventstore.Store, db projections.DB, progress projections.Progress) (int64, projections.Phases, error) {
-	if prev := debug.SetGCPercent(rebuildGCPercent); prev < 0 || prev > rebuildGCPercent {
+	if prev := debug.SetGCPercent(gcPercent); prev < 0 || prev > gcPercent {
 		debug.SetGCPercent(prev)
 	} else {
 		defer debug.SetGCPercent(prev)
 	}
-	if prev := debug.SetMemoryLimit(rebuildMemoryLimit); prev < rebuildMemoryLimit {
+	if prev := debug.SetMemoryLimit(memoryLimit); prev < memoryLimit {
 		debug.SetMemoryLimit(prev)
 	} else {
 		defer debug.SetMemoryLimit(prev)
