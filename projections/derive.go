@@ -201,10 +201,12 @@ var trailingPostcode = regexp.MustCompile(`(?i)(?:^|[\s,])([A-Z]{1,2}[0-9][A-Z0-
 // one parsed from the end of the address, else "". A given postcode that is
 // not a UK postcode is kept, upper-cased, as the council typed it.
 func postcode(l domain.Land) string {
+	// normalPostcode removes white space and raises case itself: the text
+	// is tidied only to be kept when it is not a postcode.
+	if n, ok := normalPostcode(l.Postcode); ok {
+		return n
+	}
 	if pc := strings.Join(strings.Fields(strings.ToUpper(l.Postcode)), " "); pc != "" {
-		if n, ok := normalPostcode(pc); ok {
-			return n
-		}
 		return pc
 	}
 	if m := trailingPostcode.FindStringSubmatch(l.Address); m != nil {

@@ -627,6 +627,7 @@ func TestDerivePostcode(t *testing.T) {
 		{domain.Land{Address: "1 High Street, Anytown"}, ""},
 		{domain.Land{Address: "Unit 12B"}, ""},
 		{domain.Land{Postcode: "n/a"}, "N/A"},
+		{domain.Land{Postcode: " \t ", Address: "The Green, DN551PT"}, "DN55 1PT"},
 	} {
 		if got := postcode(tt.land); got != tt.want {
 			t.Errorf("postcode(%+v) = %q, want %q", tt.land, got, tt.want)
