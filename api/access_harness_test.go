@@ -120,7 +120,7 @@ func newAccessStack(t *testing.T, backend string) *accessStack {
 	hooks := webhooks.NewRegistry(db.SQL, db.Dialect, store, webhooks.RegistryOptions{Now: now, AllowHTTP: true})
 	server := api.New(api.Deps{
 		Store: store, Assets: eventstore.NewAssets(store, domain.DefaultRegimes(), uuid.New),
-		Reader: &projections.Queries{DB: db}, Waiter: messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, router),
+		Reader: &projections.Queries{DB: db, Log: store, Regimes: domain.DefaultRegimes()}, Waiter: messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, router),
 		Now: now, NewID: uuid.New, Log: log, Organisations: orgs, Tokens: tokens, Webhooks: hooks,
 	})
 	srv := httptest.NewServer(server)

@@ -23,8 +23,9 @@ import (
 
 // An asset's page, its timeline, its raw events and their verification.
 
-// asset serves the asset now: the read model's public view, with the status
-// of every clock worked out for today, and its stream version as ETag.
+// asset serves the asset now: its public view, derived from its stream
+// (projections.Queries.Asset), with the status of every clock worked out
+// for today, and its stream version as ETag.
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
 	row, err := s.Reader.Asset(r.Context(), id)
@@ -60,7 +61,7 @@ func matchesETag(header, etag string) bool {
 }
 
 // clocksOn rewrites the status of each clock in an asset view for today.
-// The read model stores the status on the day it last changed, which goes
+// The view holds the status on the day of its last event, which goes
 // stale as days pass without events: a running decision period becomes due
 // on its last day and overdue after it. Every other field passes through.
 func clocksOn(view json.RawMessage, today domain.Date) (json.RawMessage, error) {

@@ -89,7 +89,7 @@ func newReadStack(t *testing.T, seed bool) *readStack {
 	server := api.New(api.Deps{
 		Store:         store,
 		Assets:        rs.assets,
-		Reader:        &projections.Queries{DB: db},
+		Reader:        &projections.Queries{DB: db, Log: store, Regimes: domain.DefaultRegimes()},
 		Waiter:        messaging.NewProgress(db.SQL, db.Dialect, store, projections.ConsumerName, rs.router),
 		Now:           func() time.Time { return readNow },
 		NewID:         uuid.New,

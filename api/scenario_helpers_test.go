@@ -129,7 +129,7 @@ func newScenarioStack(t *testing.T, backend string, start domain.Date) *scenario
 	server := api.New(api.Deps{
 		Store:  store,
 		Assets: eventstore.NewAssets(store, regimes, uuid.New),
-		Reader: &projections.Queries{DB: db},
+		Reader: &projections.Queries{DB: db, Log: store, Regimes: regimes},
 		Waiter: progress,
 		// As `acv serve` wires it: public reads without ?min_position= are
 		// answered from a cache kept per read-model checkpoint.

@@ -128,8 +128,9 @@ type contribution struct {
 //     the notice's receipt, after the interim part.
 //   - moratoria and full moratoria ever, nominations and their outcomes,
 //     and the asset itself, on every day.
-func contributions(r *AssetRows, c nominationCounts) []contribution {
+func contributions(r *AssetRows) []contribution {
 	a := &r.Asset
+	c := a.Counts
 	var out []contribution
 	add := func(council, metric, day string, n int64) {
 		if n != 0 {
@@ -148,10 +149,10 @@ func contributions(r *AssetRows, c nominationCounts) []contribution {
 		}
 	}
 	add(a.Council, metricAssets, earliestDay, 1)
-	add(a.Council, metricNominations, earliestDay, c.nominations)
-	add(a.Council, metricDecided+string(domain.Listed), earliestDay, c.listed)
-	add(a.Council, metricDecided+string(domain.PartlyListed), earliestDay, c.partlyListed)
-	add(a.Council, metricDecided+string(domain.NotListed), earliestDay, c.notListed)
+	add(a.Council, metricNominations, earliestDay, c.Nominations)
+	add(a.Council, metricDecided+string(domain.Listed), earliestDay, c.Listed)
+	add(a.Council, metricDecided+string(domain.PartlyListed), earliestDay, c.PartlyListed)
+	add(a.Council, metricDecided+string(domain.NotListed), earliestDay, c.NotListed)
 
 	listed := map[string][]span{} // by council: the days on the list of assets of community value
 	for _, v := range r.Register {

@@ -26,11 +26,11 @@ func TestContributions(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		rows AssetRows
-		noms nominationCounts
+		noms NominationCounts
 		want []contribution
 	}{
 		{"an asset counts its council known, its nominations and outcomes on every day",
-			AssetRows{}, nominationCounts{nominations: 2, listed: 1, notListed: 1},
+			AssetRows{}, NominationCounts{Nominations: 2, Listed: 1, NotListed: 1},
 			base(c(metricDecided+"listed", "", 1), c(metricDecided+"not_listed", "", 1), c(metricNominations, "", 2))},
 		// The list, s.87(3): an entry lasts 5 years beginning with the
 		// date of entry, so 1 March 2019's ends with 28 February 2024 and
@@ -38,7 +38,7 @@ func TestContributions(t *testing.T) {
 		{"a listing is on the list from its entry to its end date",
 			AssetRows{Asset: AssetRow{Category: "pub"}, Register: []RegisterVersion{
 				{List: ListACV, ValidFrom: day("2019-03-01"), Entry: RegisterEntry{EntryDate: day("2019-03-01"), EndDate: day("2024-03-01")}},
-			}}, nominationCounts{},
+			}}, NominationCounts{},
 			base(c(metricCategory+"pub", "2019-03-01", 1), c(metricCategory+"pub", "2024-03-01", -1),
 				c(metricList+"acv", "2019-03-01", 1), c(metricList+"acv", "2024-03-01", -1))},
 		// A change to the entry closes one version and opens the next: the
@@ -49,14 +49,14 @@ func TestContributions(t *testing.T) {
 				{List: ListACV, ValidFrom: day("2019-03-01"), ValidTo: day("2020-05-01"), Entry: RegisterEntry{EndDate: day("2024-03-01")}},
 				{List: ListACV, ValidFrom: day("2020-05-01"), Entry: RegisterEntry{EndDate: day("2021-01-10")}},
 				{List: ListUnsuccessful, ValidFrom: day("2018-01-01"), ValidTo: day("2018-06-01")},
-			}}, nominationCounts{},
+			}}, NominationCounts{},
 			base(c(metricCategory+uncategorised, "2019-03-01", 1), c(metricCategory+uncategorised, "2021-01-10", -1),
 				c(metricList+"acv", "2019-03-01", 1), c(metricList+"acv", "2021-01-10", -1),
 				c(metricList+"unsuccessful", "2018-01-01", 1), c(metricList+"unsuccessful", "2018-06-01", -1))},
 		{"a version that ends before it starts counts on no day",
 			AssetRows{Register: []RegisterVersion{
 				{List: ListACV, ValidFrom: day("2020-05-01"), Entry: RegisterEntry{EndDate: day("2020-05-01")}},
-			}}, nominationCounts{}, base()},
+			}}, NominationCounts{}, base()},
 		// Decision, reg 7: 8 weeks beginning with receipt; missing it
 		// makes the nomination overdue from the day after the last day.
 		{"an open decision clock is pending, overdue after its end",
@@ -64,18 +64,18 @@ func TestContributions(t *testing.T) {
 				{Name: string(domain.ClockDecision), Start: day("2026-03-01"), End: day("2026-04-25")},
 				{Name: string(domain.ClockDecision), Start: day("2025-03-01"), End: day("2025-04-25"), Closed: true},
 				{Name: string(domain.ClockReviewDecision), Start: day("2026-03-01"), End: day("2026-04-25")},
-			}}, nominationCounts{},
+			}}, NominationCounts{},
 			base(c(metricOverdue, "2026-04-26", 1), c(metricPending, "", 1))},
 		// Moratorium, s.95: the interim (6 weeks) and the full (6 months)
 		// both begin with the day the notice is received: 1 March 2026's
 		// interim ends with 11 April, its full moratorium with 31 August.
 		{"an interim moratorium only",
 			AssetRows{Moratoria: []Moratorium{{NoticeReceived: day("2026-03-01"), InterimEnd: day("2026-04-11"),
-				FullEnd: day("2026-08-31"), ProtectedEnd: day("2027-08-31")}}}, nominationCounts{},
+				FullEnd: day("2026-08-31"), ProtectedEnd: day("2027-08-31")}}}, NominationCounts{},
 			base(c(metricInterim, "2026-03-01", 1), c(metricInterim, "2026-04-12", -1), c(metricMoratoria, "", 1))},
 		{"a full moratorium runs after the interim to its end",
 			AssetRows{Moratoria: []Moratorium{{Council: "E06000001", NoticeReceived: day("2026-03-01"), InterimEnd: day("2026-04-11"),
-				FullEnd: day("2026-08-31"), FullMoratorium: true}}}, nominationCounts{},
+				FullEnd: day("2026-08-31"), FullMoratorium: true}}}, NominationCounts{},
 			append(base(), []contribution{
 				{"E06000001", metricFull, "2026-04-12", 1}, {"E06000001", metricFull, "2026-09-01", -1},
 				{"E06000001", metricFullMoratoria, "", 1},
@@ -84,8 +84,8 @@ func TestContributions(t *testing.T) {
 			}...)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.rows.Asset.Council = council
-			got := contributions(&tt.rows, tt.noms)
+			tt.rows.Asset.Council, tt.rows.Asset.Counts = council, tt.noms
+			got := contributions(&tt.rows)
 			if diff := cmp.Diff(mergeContributions(tt.want), got, cmp.AllowUnexported(contribution{})); diff != "" {
 				t.Errorf("contributions (-want +got):\n%s", diff)
 			}
@@ -208,11 +208,7 @@ func TestWriteCountsFollowTheRows(t *testing.T) {
 
 		want := countDeltas{}
 		for _, r := range []AssetRows{short, a2} {
-			c, err := countNominations(r.Asset.View)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, x := range contributions(&r, c) {
+			for _, x := range contributions(&r) {
 				want.add(x, 1)
 			}
 		}

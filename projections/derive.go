@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
@@ -10,12 +11,13 @@ import (
 	"github.com/acv-registry/acv/personal"
 )
 
-// Derive makes every read-model row of one asset from its whole history,
-// oldest first. It is deterministic: the same history always gives the same
-// rows. It reads no clock and nothing in it depends on today, which is what
-// makes a rebuild from scratch equal to following the live log. Derive never
-// fails: stored events are facts, and an empty history gives an asset row
-// with no status.
+// Derive makes every row of one asset from its whole history, oldest
+// first: those the read-model tables store, and the asset's page (AssetRow.View)
+// and timeline, which they do not (see [Queries.Asset]). It is
+// deterministic: the same history always gives the same rows. It reads no
+// clock and nothing in it depends on today, which is what makes a rebuild
+// from scratch equal to following the live log. Derive never fails: stored
+// events are facts, and an empty history gives an asset row with no status.
 //
 // Everything it makes is public. Personal data never enters the rows: see
 // [PrivateOwner] for the rule that decides whether a party may be named, and
@@ -31,14 +33,27 @@ import (
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
-	rows, _ := derive(id, regimes, history)
-	return rows
+	return derive(id, regimes, history, withPages)
 }
 
-// derive is [Derive], also returning the counts of the asset's nominations
-// that its view lists: a rebuild hands them to the writer, which would
-// otherwise read them back from the view's JSON (countNominations).
-func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, nominationCounts) {
+// What [derive] makes besides the rows the tables store.
+type pages uint8
+
+const (
+	// tablesOnly: the rows the tables store, as the projector, a rebuild
+	// and an erasure's rederive write them.
+	tablesOnly pages = 0
+	// withView: also the asset's page, AssetRow.View.
+	withView pages = 1
+	// withTimeline: also the timeline, AssetRows.Timeline.
+	withTimeline pages = 2
+	withPages = withView | withTimeline
+)
+
+// derive is [Derive], making the asset's page and timeline only as want
+// asks: the tables hold neither, and making them was a third of a
+// rebuild's deriving.
+func derive(id string, regimes domain.Regimes, history []Recorded, want pages) AssetRows {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
 	reg := registerBuilder{assetID: id, postcodes: map[string]string{}}
@@ -55,7 +70,9 @@ func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, n
 		if on.After(asOf) {
 			asOf = on
 		}
-		rows.Timeline = append(rows.Timeline, timelineEntry(r, a, regimes, known))
+		if want&withTimeline != 0 {
+			rows.Timeline = append(rows.Timeline, timelineEntry(r, a, regimes, known))
+		}
 		reg.step(a, on, expired)
 	}
 	rows.Register = reg.finish()
@@ -70,25 +87,27 @@ func derive(id string, regimes domain.Regimes, history []Recorded) (AssetRows, n
 	// The asset's records are copies made on each call: read them once.
 	noms, records := a.Nominations(), a.Moratoria()
 	rows.Moratoria = moratoria(id, a.Council(), records)
-	rows.Asset = assetRow(id, a, noms, records, last, clocks, rows.Moratoria, expired, known)
-	return rows, decisionCounts(noms)
+	rows.Asset = assetRow(id, a, noms, last)
+	if want&withView != 0 {
+		rows.Asset.View = assetView(rows.Asset, a, noms, records, clocks, rows.Moratoria, expired, known)
+	}
+	return rows
 }
 
-// decisionCounts counts noms and their decisions' outcomes: what
-// countNominations reads from the view that assetRow makes of them.
-func decisionCounts(noms []domain.NominationRecord) nominationCounts {
-	c := nominationCounts{nominations: int64(len(noms))}
+// decisionCounts counts noms and their decisions' outcomes.
+func decisionCounts(noms []domain.NominationRecord) NominationCounts {
+	c := NominationCounts{Nominations: int64(len(noms))}
 	for _, n := range noms {
 		if n.Decision == nil {
 			continue
 		}
 		switch n.Decision.Outcome {
 		case domain.Listed:
-			c.listed++
+			c.Listed++
 		case domain.PartlyListed:
-			c.partlyListed++
+			c.PartlyListed++
 		case domain.NotListed:
-			c.notListed++
+			c.NotListed++
 		}
 	}
 	return c
@@ -286,13 +305,11 @@ func copyPoint(p *domain.Point) *domain.Point {
 	return &c
 }
 
-// assetRow makes the asset's row and its public view from the whole history.
-// noms and records are a's nominations and moratoria.
-func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord, last Recorded,
-	clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) AssetRow {
-	row := AssetRow{ID: id, Council: a.Council(), Reference: id, Status: string(a.Status()), Version: last.Version, Position: last.Position}
-	view := AssetView{ID: id, Council: row.Council, Status: row.Status, Version: last.Version,
-		Nominations: []NominationView{}, Clocks: []ClockView{}, Moratoria: ms}
+// assetRow makes the asset's row from the whole history. noms are a's
+// nominations, last the history's last event.
+func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, last Recorded) AssetRow {
+	row := AssetRow{ID: id, Council: a.Council(), Reference: id, Status: string(a.Status()), Version: last.Version,
+		Position: last.Position, Counts: decisionCounts(noms)}
 	for i := len(noms) - 1; i >= 0; i-- {
 		if ref := reference(noms[i].Received); ref != "" {
 			row.Reference = ref
@@ -303,6 +320,18 @@ func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, record
 		n := noms[len(noms)-1].Received
 		row.Name, row.Address, row.Postcode, row.UPRN = n.Land.Name, n.Land.Address, postcode(n.Land), n.Land.UPRN
 		row.Point, row.Category = copyPoint(n.Land.Point), n.Land.Category
+	}
+	return row
+}
+
+// assetView makes the asset's public view, as JSON, from its row and the
+// whole history. noms and records are a's nominations and moratoria.
+func assetView(row AssetRow, a *domain.Asset, noms []domain.NominationRecord, records []domain.MoratoriumRecord,
+	clocks []domain.Clock, ms []Moratorium, expired map[string]bool, known map[string]bool) json.RawMessage {
+	view := AssetView{ID: row.ID, Council: row.Council, Status: row.Status, Version: row.Version,
+		Nominations: []NominationView{}, Clocks: []ClockView{}, Moratoria: ms}
+	if len(noms) > 0 {
+		n := noms[len(noms)-1].Received
 		view.NominatingGroup, view.Description = n.Nominator.Name, n.Land.Description
 	}
 	view.Reference, view.Name, view.AddressText, view.Postcode = row.Reference, row.Name, row.Address, row.Postcode
@@ -318,7 +347,7 @@ func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, record
 		}
 		view.Nominations = append(view.Nominations, nv)
 	}
-	view.Entry = lastEntry(id, a, noms, records, expired)
+	view.Entry = lastEntry(row.ID, a, noms, records, expired)
 	for _, c := range clocks {
 		view.Clocks = append(view.Clocks, ClockView{Name: string(c.Name), Subject: c.Subject, Start: c.Start, End: c.End,
 			Status: string(c.Status), Rule: c.Rule, Regime: c.Regime})
@@ -336,8 +365,8 @@ func assetRow(id string, a *domain.Asset, noms []domain.NominationRecord, record
 		view.Disposals = append(view.Disposals, DisposalView{ID: d.DisposalID, Kind: string(d.Kind),
 			ExemptionCode: string(d.Exemption), Buyer: buyerName(d, known), On: d.DisposedOn, InBreach: d.InBreach, BreachRule: d.Rule})
 	}
-	row.View, _ = appendViewJSON(nil, &view) // as json.Marshal: fails only on a point at NaN or infinity, then nil
-	return row
+	b, _ := appendViewJSON(nil, &view) // as json.Marshal: fails only on a point at NaN or infinity, then nil
+	return b
 }
 
 // bidderName returns a bidder's public name: the group of its bidder request,

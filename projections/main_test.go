@@ -3,7 +3,8 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -122,31 +123,30 @@ func day(s string) domain.Date {
 type fixture struct {
 	id, council, name, address, postcode, category, status string
 	point                                                  *domain.Point
+	version                                                int64    // the stream version of its last event
 	decisions                                              []string // one nomination per item; "" undecided
 	register                                               []RegisterVersion
-	timeline                                               []TimelineEntry
 	deadlines                                              []Deadline
 	moratoria                                              []Moratorium
 }
 
 func (f fixture) rows() AssetRows {
-	v := AssetView{ID: f.id, Reference: f.id, Council: f.council, Name: f.name, AddressText: f.address,
-		Postcode: f.postcode, Point: f.point, Category: f.category, Status: f.status, Version: int64(len(f.timeline)),
-		Nominations: []NominationView{}, Clocks: []ClockView{}}
-	for i, d := range f.decisions {
-		v.Nominations = append(v.Nominations, NominationView{ID: f.id + "-n" + string(rune('1'+i)),
-			NominationDate: day("2023-01-01"), NominatingGroup: "Friends of " + f.name, Decision: d})
-	}
-	view, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
+	counts := NominationCounts{Nominations: int64(len(f.decisions))}
+	for _, d := range f.decisions {
+		switch domain.Outcome(d) {
+		case domain.Listed:
+			counts.Listed++
+		case domain.PartlyListed:
+			counts.PartlyListed++
+		case domain.NotListed:
+			counts.NotListed++
+		}
 	}
 	r := AssetRows{
 		Asset: AssetRow{ID: f.id, Council: f.council, Reference: f.id, Name: f.name, Address: f.address,
 			Postcode: f.postcode, Point: f.point, Category: f.category, Status: f.status,
-			Version: int64(len(f.timeline)), Position: int64(len(f.timeline)) * 10, View: view},
+			Version: f.version, Position: f.version * 10, Counts: counts},
 		Register:  f.register,
-		Timeline:  f.timeline,
 		Deadlines: f.deadlines,
 		Moratoria: f.moratoria,
 	}
@@ -183,6 +183,32 @@ func version(list List, from, to, status string, entered string) RegisterVersion
 		v.Entry.StartDate = day(entered)
 	}
 	return v
+}
+
+// storedAsset reads the asset's row back from the live rm_assets. An
+// unknown asset is an error wrapping domain.ErrNotFound.
+func storedAsset(t testing.TB, db DB, id string) (AssetRow, error) {
+	t.Helper()
+	var (
+		a        AssetRow
+		lat, lon sql.NullFloat64
+	)
+	err := db.SQL.QueryRow(db.Dialect.Rebind(`SELECT asset_id, council, reference, name, address, postcode, uprn,
+		lat, lon, category, status, version, position, nominations, decided_listed, decided_partly_listed,
+		decided_not_listed FROM rm_assets WHERE asset_id = ?`), id).
+		Scan(&a.ID, &a.Council, &a.Reference, &a.Name, &a.Address, &a.Postcode, &a.UPRN, &lat, &lon, &a.Category,
+			&a.Status, &a.Version, &a.Position, &a.Counts.Nominations, &a.Counts.Listed, &a.Counts.PartlyListed,
+			&a.Counts.NotListed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AssetRow{}, fmt.Errorf("stored asset %s: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return AssetRow{}, fmt.Errorf("stored asset %s: %w", id, err)
+	}
+	if lat.Valid && lon.Valid {
+		a.Point = &domain.Point{Lat: lat.Float64, Lon: lon.Float64}
+	}
+	return a, nil
 }
 
 // countRows returns the number of rows of a table.

@@ -125,6 +125,31 @@ func TestMigrateRebuildsAnEarlierLayout(t *testing.T) {
 		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("Stats after rebuilding rm_assets.counts = %+v, %v; want %+v", got.National, err, want.National)
 		}
+		// The layout before an asset's page and timeline were derived when
+		// asked: rm_timeline beside the tables, and rm_assets.view. Migrate
+		// rebuilds, and both go.
+		for _, stmt := range []string{
+			`CREATE TABLE rm_timeline (asset_id TEXT NOT NULL PRIMARY KEY, position BIGINT NOT NULL, version BIGINT NOT NULL, entries TEXT NOT NULL)`,
+			`ALTER TABLE rm_assets ADD COLUMN view TEXT NOT NULL DEFAULT ''`,
+		} {
+			if _, err := st.db.SQL.ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if outdated, err := p.Prepare(ctx); err != nil || !outdated {
+			t.Fatalf("Prepare with rm_timeline = %v, %v; want outdated", outdated, err)
+		}
+		if err := p.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate with rm_timeline: %v", err)
+		}
+		for _, stmt := range []string{`SELECT 1 FROM rm_timeline`, `SELECT view FROM rm_assets`} {
+			if _, err := st.db.SQL.ExecContext(ctx, stmt); err == nil {
+				t.Errorf("%s after the upgrade: no error, want the table or column gone", stmt)
+			}
+		}
+		if got, err := q.Stats(ctx, today); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Stats after dropping rm_timeline = %+v, %v; want %+v", got.National, err, want.National)
+		}
 		if st.db.Dialect != projections.SQLite {
 			return
 		}

@@ -3,8 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,14 +16,20 @@ import (
 )
 
 // Queries reads the live read-model tables (see [CreateTables]) of either
-// backend. It implements [Reader]. It holds no state of its own, so it is
-// safe for concurrent use; the zero value is unusable, DB must be set.
+// backend, and derives an asset's page and timeline from the log
+// (pages.go). It implements [Reader]. It holds no state of its own, so it
+// is safe for concurrent use; the zero value is unusable, DB must be set,
+// and Log and Regimes for [Queries.Asset] and [Queries.Timeline].
 //
 // A council is known to the read models once it has an asset: [Queries.Council]
 // reports any other as not found, while the listings of a council
 // (Register, Deadlines) simply come back empty for it.
 type Queries struct {
 	DB DB
+	// Log is the log an asset's page and timeline are derived from, under
+	// Regimes, the regimes the projector derives the tables' rows under.
+	Log     StreamReader
+	Regimes domain.Regimes
 
 	// boxCap, when above 0, replaces [spatialCap]: tests lower it to take
 	// both paths of a bounding box on a small register.
@@ -44,53 +48,6 @@ const (
 // validOn is the condition that a register version stands on a day: one
 // argument, the day, twice.
 const validOn = `valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)`
-
-// Asset returns the asset's row. An unknown asset is an error wrapping
-// domain.ErrNotFound.
-func (q *Queries) Asset(ctx context.Context, id string) (AssetRow, error) {
-	var (
-		a        AssetRow
-		lat, lon sql.NullFloat64
-		view     string
-	)
-	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(`SELECT asset_id, council, reference, name, address,
-		postcode, uprn, lat, lon, category, status, version, position, view FROM rm_assets WHERE asset_id = ?`), id).
-		Scan(&a.ID, &a.Council, &a.Reference, &a.Name, &a.Address, &a.Postcode, &a.UPRN, &lat, &lon, &a.Category,
-			&a.Status, &a.Version, &a.Position, &view)
-	if errors.Is(err, sql.ErrNoRows) {
-		return AssetRow{}, fmt.Errorf("asset %s: %w", id, domain.ErrNotFound)
-	}
-	if err != nil {
-		return AssetRow{}, fmt.Errorf("asset %s: %w", id, err)
-	}
-	if lat.Valid && lon.Valid {
-		a.Point = &domain.Point{Lat: lat.Float64, Lon: lon.Float64}
-	}
-	a.View = json.RawMessage(view)
-	return a, nil
-}
-
-// Timeline returns the asset's history, oldest first. An unknown asset is
-// an error wrapping domain.ErrNotFound.
-func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
-	var raw []byte
-	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(`SELECT entries FROM rm_timeline WHERE asset_id = ?`), id).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Every asset has at least one event; say whether this one exists.
-		if _, err := q.Asset(ctx, id); err != nil {
-			return nil, fmt.Errorf("timeline: %w", err)
-		}
-		return []TimelineEntry{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("timeline of %s: %w", id, err)
-	}
-	entries := []TimelineEntry{}
-	if err := fastjson.Unmarshal(raw, &entries); err != nil { // as encoding/json, faster ([Decode])
-		return nil, fmt.Errorf("timeline of %s: decode: %w", id, err)
-	}
-	return entries, nil
-}
 
 // Register returns one council's list as it stood on q.AsOf (q.Today when
 // zero): the versions valid from on or before that day and not ended by

@@ -2,13 +2,11 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/acv-registry/acv/domain"
 	"github.com/google/go-cmp/cmp"
@@ -40,19 +38,11 @@ func seed(t *testing.T, db DB) {
 	a1v2.Entry.NotificationToSellDate = day("2024-03-01")
 	a5v2 := version(ListACV, "2023-01-01", "", "removed", "2020-01-01")
 	a5v2.Entry.EndDate, a5v2.Entry.RemovalDate = day("2023-01-01"), day("2023-01-01")
-	at := time.Date(2024, 1, 10, 9, 30, 0, 0, time.UTC)
 	fixtures := []fixture{
 		{id: "a1", council: councilA, name: "The Red Lion", address: "1 High Street, Anytown", postcode: "SW1A 1AA",
 			point: london, category: "pub", status: "listed", decisions: []string{"listed"},
 			register: []RegisterVersion{version(ListACV, "2024-01-10", "2024-03-01", "listed", "2024-01-10"), a1v2},
-			timeline: []TimelineEntry{
-				{Position: 3, Version: 1, Type: "acv.nomination-received.v1", Effective: day("2023-11-15"), RecordedAt: at,
-					ActorRole: "community_group", ActorOrg: "Friends of the Red Lion", Text: "A nomination was received.", Rule: "s.89", Regime: "england-2012"},
-				{Position: 9, Version: 2, Type: "acv.nomination-decided.v1", Effective: day("2024-01-10"), RecordedAt: at.Add(time.Hour),
-					ActorRole: "council_officer", Text: "The council listed the land (s.90).", Rule: "s.90"},
-				{Position: 40, Version: 3, Type: "acv.disposal-notified.v1", Effective: day("2024-03-01"), RecordedAt: at.Add(1000 * time.Hour),
-					ActorRole: "owner", Text: "The owner gave notice of intention to dispose."},
-			},
+			version: 3,
 			deadlines: []Deadline{
 				{Name: "decision", Subject: "a1-n1", Start: day("2023-11-15"), End: day("2024-01-10"), Closed: true, Rule: "s.90(6)"},
 				{Name: "listing", Subject: "a1-n1", Start: day("2024-01-10"), End: day("2029-01-09"), Rule: "s.87(3)"},
@@ -111,56 +101,25 @@ func isValidation(err error, field string) bool {
 	return errors.As(err, &verr) && verr.Field == field
 }
 
-func TestQueriesAsset(t *testing.T) {
+// The writer stores an asset's row, its point NULL when it has none, and
+// its nomination counts.
+func TestWriteAssetRow(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db DB) {
 		seed(t, db)
-		q := &Queries{DB: db}
-		ctx := context.Background()
-		a, err := q.Asset(ctx, "a1")
+		a, err := storedAsset(t, db, "a1")
 		if err != nil {
-			t.Fatalf("Asset(a1): %v", err)
+			t.Fatalf("a1: %v", err)
 		}
 		if a.Name != "The Red Lion" || a.Council != councilA || a.Postcode != "SW1A 1AA" || a.Status != "listed" ||
-			a.Version != 3 || a.Position != 30 || a.Point == nil || *a.Point != (domain.Point{Lat: 51.501, Lon: -0.142}) {
-			t.Errorf("Asset(a1) = %+v", a)
+			a.Version != 3 || a.Position != 30 || a.Point == nil || *a.Point != (domain.Point{Lat: 51.501, Lon: -0.142}) ||
+			a.Counts != (NominationCounts{Nominations: 1, Listed: 1}) {
+			t.Errorf("a1 = %+v", a)
 		}
-		var v AssetView
-		if err := json.Unmarshal(a.View, &v); err != nil || v.ID != "a1" || len(v.Nominations) != 1 {
-			t.Errorf("Asset(a1).View = %s (%v)", a.View, err)
+		if a, err := storedAsset(t, db, "a2"); err != nil || a.Point != nil {
+			t.Errorf("a2 point = %v, %v; want nil", a.Point, err)
 		}
-		if a, err := q.Asset(ctx, "a2"); err != nil || a.Point != nil {
-			t.Errorf("Asset(a2) point = %v, %v; want nil", a.Point, err)
-		}
-		if _, err := q.Asset(ctx, "nope"); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("Asset(nope) error = %v, want ErrNotFound", err)
-		}
-	})
-}
-
-func TestQueriesTimeline(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, db DB) {
-		seed(t, db)
-		q := &Queries{DB: db}
-		ctx := context.Background()
-		// Written out of order, read oldest first.
-		r := fixture{id: "t1", council: councilA, name: "T", timeline: []TimelineEntry{
-			{Position: 20, Version: 2, Type: "b", Effective: day("2024-01-02"), RecordedAt: time.Date(2024, 1, 2, 10, 0, 0, 5, time.UTC), Text: "second <&>"},
-			{Position: 10, Version: 1, Type: "a", Effective: day("2024-01-01"), RecordedAt: time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("BST", 3600)), Text: "first", Rule: "s.1", ActorRole: "owner"},
-		}}.rows()
-		mustReplace(t, db, r)
-		got, err := q.Timeline(ctx, "t1")
-		if err != nil {
-			t.Fatalf("Timeline(t1): %v", err)
-		}
-		want := []TimelineEntry{r.Timeline[1], r.Timeline[0]}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Timeline(t1) (-want +got):\n%s", diff)
-		}
-		if got, err := q.Timeline(ctx, "a2"); err != nil || len(got) != 0 || got == nil {
-			t.Errorf("Timeline(a2) = %v, %v; want an empty, non-nil list", got, err)
-		}
-		if _, err := q.Timeline(ctx, "nope"); !errors.Is(err, domain.ErrNotFound) {
-			t.Errorf("Timeline(nope) error = %v, want ErrNotFound", err)
+		if _, err := storedAsset(t, db, "nope"); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("nope: error = %v, want ErrNotFound", err)
 		}
 	})
 }

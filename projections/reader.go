@@ -10,9 +10,11 @@ import (
 // implements it over the read-model tables of either backend. Errors match
 // domain.ErrNotFound for an unknown asset or council.
 type Reader interface {
-	// Asset returns the asset's row (AssetRow.View is the public JSON).
+	// Asset returns the asset's row (AssetRow.View is the public JSON),
+	// derived from its stream: never behind the log.
 	Asset(ctx context.Context, id string) (AssetRow, error)
-	// Timeline returns the asset's history in plain English, oldest first.
+	// Timeline returns the asset's history in plain English, oldest
+	// first, derived from its stream: never behind the log.
 	Timeline(ctx context.Context, id string) ([]TimelineEntry, error)
 	// Register returns one council's list as it stood on q.AsOf (today when
 	// zero), ordered by entry date then reference.

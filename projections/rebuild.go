@@ -592,12 +592,11 @@ func leftoverSuffixes(names, bases []string) []string {
 	return out
 }
 
-// derived is one chunk of derived rows, with counts[i] the nomination
-// counts of rows[i], or the error that stopped it. Once laid out (layOut)
-// it holds the rows as batches for their tables instead.
+// derived is one chunk of derived rows, or the error that stopped it.
+// Once laid out (layOut) it holds the rows as batches for their tables
+// instead.
 type derived struct {
 	rows    []AssetRows
-	counts  []nominationCounts
 	batches []*batch
 	err     error
 }
@@ -618,14 +617,10 @@ func layOut(ctx context.Context, in <-chan derived, sums *countSums) <-chan deri
 		defer close(out)
 		for d := range in {
 			if d.err == nil {
-				rows, counts := d.rows, d.counts
-				if last := lastOfEach(rows); len(last) != len(rows) {
-					rows, counts = last, nil // counts[i] no longer go with rows[i]
-				}
 				var contribs [][]contribution
-				d.batches, contribs, d.err = newBatches(rows, counts)
+				d.batches, contribs, d.err = newBatches(lastOfEach(d.rows))
 				sums.add(contribs)
-				d.rows, d.counts = nil, nil
+				d.rows = nil
 			}
 			if !forward(ctx, out, d) {
 				return
@@ -662,7 +657,7 @@ func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regim
 				forward(ctx, out, derived{err: c.err})
 				return
 			}
-			rows, counts := make([]AssetRows, len(c.ids)), make([]nominationCounts, len(c.ids))
+			rows := make([]AssetRows, len(c.ids))
 			errs := make([]error, workers)
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
@@ -675,12 +670,12 @@ func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regim
 							errs[w] = fmt.Errorf("asset %s: %w", c.ids[i], err)
 							return
 						}
-						rows[i], counts[i] = derive(c.ids[i], regimes, history)
+						rows[i] = derive(c.ids[i], regimes, history, tablesOnly)
 					}
 				}(w)
 			}
 			wg.Wait()
-			if !forward(ctx, out, derived{rows: rows, counts: counts, err: errors.Join(errs...)}) {
+			if !forward(ctx, out, derived{rows: rows, err: errors.Join(errs...)}) {
 				return
 			}
 		}

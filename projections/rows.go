@@ -10,7 +10,8 @@ import (
 // This file is the contract between the three parts of the package:
 // Derive (derive.go) turns an asset's history into AssetRows; the writer
 // (write.go) stores AssetRows in the read-model tables (schema.go); the
-// queries (queries.go) read them back for the API. Everything here is
+// queries (queries.go) read them back for the API, except an asset's page
+// and timeline, which they derive from its stream when asked (pages.go). Everything here is
 // public data: personal data (names and addresses of individual owners and
 // occupiers, nominators' contact details, the 21 electors) never enters
 // these rows.
@@ -29,19 +30,21 @@ type Recorded struct {
 	Regime     string
 }
 
-// AssetRows is everything the read models hold for one asset. Derive makes
+// AssetRows is everything the read models show of one asset. Derive makes
 // it from the asset's whole history; the writer replaces the asset's rows
-// with it in one transaction.
+// with it in one transaction. The tables do not store the timeline nor
+// the asset's view, which are derived when asked (see [Queries.Timeline]).
 type AssetRows struct {
 	Asset     AssetRow
 	Register  []RegisterVersion // both lists, every version, oldest first
-	Timeline  []TimelineEntry   // one per event, oldest first
+	Timeline  []TimelineEntry   // one per event, oldest first; not stored
 	Deadlines []Deadline        // every clock the asset has started
 	Moratoria []Moratorium      // one per disposal notice
 }
 
-// AssetRow is an asset now: the columns the national register searches and
-// the full public view the API serves.
+// AssetRow is an asset now: the columns the national register searches,
+// the figures its statistics add up, and the full public view the API
+// serves (derived when asked, not stored).
 type AssetRow struct {
 	ID        string
 	Council   string
@@ -57,8 +60,17 @@ type AssetRow struct {
 	// the last event folded in.
 	Version  int64
 	Position int64
+	// Counts are the asset's nominations and their decisions.
+	Counts NominationCounts
 	// View is the public asset view as JSON (see AssetView).
 	View json.RawMessage
+}
+
+// NominationCounts are the figures of one asset's nominations that the
+// statistics add up: how many there are, and how many were decided each
+// way.
+type NominationCounts struct {
+	Nominations, Listed, PartlyListed, NotListed int64
 }
 
 // AssetView is the public JSON of GET /v1/assets/{id}: the asset now, every

@@ -24,9 +24,6 @@ import (
 //   - seq numbers the rows of one asset in the order of the AssetRows slice
 //     they came from, so (asset_id, seq) is a key and the last term of every
 //     pagination key;
-//   - rm_assets.nominations and decided_* count the asset's nominations and
-//     their decisions (read from the view when the rows are written), so
-//     statistics need no JSON functions, which differ between dialects;
 //   - rm_register.end_date is the entry's end date, so an entry that still
 //     shows on a list after its removal or expiry is not counted as on it;
 //   - rm_register.search is the lower-cased name and address the national
@@ -111,7 +108,6 @@ func double(name string) column   { return column{name, "DOUBLE PRECISION", "flo
 const (
 	tableAssets    = "rm_assets"
 	tableRegister  = "rm_register"
-	tableTimeline  = "rm_timeline"
 	tableDeadlines = "rm_deadlines"
 	tableMoratoria = "rm_moratoria"
 	// tableSearch is SQLite's trigram index of rm_register.search, an FTS5
@@ -122,9 +118,11 @@ const (
 
 // earlierTables are tables of earlier layouts of a set, by dialect: a
 // swap retires them with the live set they belonged to, and dropping a
-// set drops them. SQLite's R*Tree rm_geo was the register's spatial index
-// before the index on cells ([cellSQL]).
-var earlierTables = map[Dialect][]string{SQLite: {"rm_geo"}}
+// set drops them. rm_timeline held each asset's timeline, and rm_assets a
+// view column, before both were derived when asked (see [Queries.Asset]);
+// SQLite's R*Tree rm_geo was the register's spatial index before the
+// index on cells ([cellSQL]).
+var earlierTables = map[Dialect][]string{SQLite: {"rm_timeline", "rm_geo"}, Postgres: {"rm_timeline"}}
 
 // noReach is the reach of a register version whose entry date or end is
 // unknown: large enough that any query bound by it is not bound at all.
@@ -141,9 +139,8 @@ func schema() []table {
 				text("postcode"), text("uprn"), double("lat"), double("lon"), text("category"), text("status"),
 				bigint("version"), bigint("position"), bigint("nominations"), bigint("decided_listed"),
 				bigint("decided_partly_listed"), bigint("decided_not_listed"),
-				// the asset's contributions to rm_counts (counts.go), before
-				// the view, so that reading them back skips its overflow pages
-				text(countsColumn), text("view"),
+				// the asset's contributions to rm_counts (counts.go)
+				text(countsColumn),
 			},
 			key:     []string{"asset_id"},
 			indexes: []index{{name: "council", columns: []string{"council"}}},
@@ -184,14 +181,6 @@ func schema() []table {
 				{name: "place", columns: []string{"point(lon, lat)"}, only: Postgres, using: "gist"},
 				{name: "place", columns: []string{cellSQL, "lon", "lat"}, only: SQLite},
 			},
-		},
-		{
-			// One row an asset: its whole timeline as one JSON array, read
-			// in one piece and written as one row (a row per event made
-			// the timeline most of a rebuild's writing).
-			name:    tableTimeline,
-			columns: []column{text("asset_id"), bigint("position"), bigint("version"), text("entries")},
-			key:     []string{"asset_id"},
 		},
 		{
 			name: tableDeadlines,
@@ -445,10 +434,10 @@ func (t table) createSQL(d Dialect, suffix string) []string {
 // lz4SQL returns a PostgreSQL statement that has the table's text columns
 // compressed with lz4 where the server supports it (built --with-lz4, as
 // Debian's and the official images are), and does nothing where it does
-// not. The rows' JSON (an asset's view, its timeline, a register entry)
-// is long enough to be compressed: pglz took 2.7-4.1 s of the server's
-// CPU to write a 10^6-event log's timelines, lz4 0.9-1.0 s
-// (docs/performance.md). Values written before keep their method; both
+// not. The rows' JSON (a register entry, and the asset's view and
+// timeline when the tables held them) is long enough to be compressed:
+// pglz took 2.7-4.1 s of the server's CPU to write a 10^6-event log's
+// timelines, lz4 0.9-1.0 s (docs/performance.md). Values written before keep their method; both
 // read alike.
 //
 // The ALTER TABLE runs only on a table that has no rows and a column not

@@ -79,7 +79,7 @@ func TestSchemaRejectsBadSuffix(t *testing.T) {
 }
 
 func TestSchemaTableNames(t *testing.T) {
-	want := []string{"rm_assets", "rm_register", "rm_timeline", "rm_deadlines", "rm_moratoria", "rm_counts"}
+	want := []string{"rm_assets", "rm_register", "rm_deadlines", "rm_moratoria", "rm_counts"}
 	if got := TableNames(); !slices.Equal(got, want) {
 		t.Errorf("TableNames() = %v, want %v", got, want)
 	}
@@ -115,8 +115,8 @@ func TestSchemaSwapByRename(t *testing.T) {
 				t.Fatal(err)
 			}
 			q := &Queries{DB: db}
-			if _, err := q.Asset(ctx, id); err != nil {
-				t.Errorf("Asset(%s) after swap: %v", id, err)
+			if _, err := storedAsset(t, db, id); err != nil {
+				t.Errorf("%s after swap: %v", id, err)
 			}
 			if cp, err := q.Checkpoint(ctx); err != nil || cp != int64(100+i) {
 				t.Errorf("Checkpoint() = %d, %v; want %d", cp, err, 100+i)
@@ -148,7 +148,7 @@ func TestSchemaCompressesTextWithLZ4(t *testing.T) {
 		t.Log("this server has no lz4: the columns keep the default")
 	}
 	for _, suffix := range []string{"", "_next"} {
-		for _, c := range [][2]string{{tableAssets, "view"}, {tableTimeline, "entries"}, {tableRegister, "entry"}, {tableAssets, "council"}} {
+		for _, c := range [][2]string{{tableAssets, countsColumn}, {tableRegister, "entry"}, {tableAssets, "council"}} {
 			var got string
 			if err := db.SQL.QueryRow(`SELECT attcompression FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`,
 				c[0]+suffix, c[1]).Scan(&got); err != nil {
@@ -167,7 +167,7 @@ func TestSchemaCompressesTextWithLZ4(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Rollback()
-	if _, err := held.Exec(`LOCK TABLE rm_assets, rm_timeline, rm_register IN ACCESS SHARE MODE`); err != nil {
+	if _, err := held.Exec(`LOCK TABLE rm_assets, rm_register IN ACCESS SHARE MODE`); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := db.SQL.Conn(ctx)
@@ -202,12 +202,11 @@ func TestSchemaCompressesTextWithLZ4(t *testing.T) {
 		t.Errorf("rm_deadlines.council, a live table with rows, compressed with %q after CreateTables, want it left at pglz", method)
 	}
 
-	long := `{"entries": "` + strings.Repeat("a long timeline, ", 1000) + `"}`
-	if _, err := db.SQL.Exec(`INSERT INTO rm_timeline (asset_id, position, version, entries) VALUES ('a1', 1, 1, $1)`, long); err != nil {
-		t.Fatal(err)
-	}
+	long := strings.Repeat("a long name, ", 1000)
+	mustReplace(t, db, fixture{id: "a1", council: "E1", name: long, status: "listed",
+		register: []RegisterVersion{version(ListACV, "2024-01-10", "", "listed", "2024-01-10")}}.rows())
 	var got string
-	if err := db.SQL.QueryRow(`SELECT entries, COALESCE(pg_column_compression(entries), '') FROM rm_timeline WHERE asset_id = 'a1'`).Scan(&got, &method); err != nil {
+	if err := db.SQL.QueryRow(`SELECT name, COALESCE(pg_column_compression(entry), '') FROM rm_register WHERE asset_id = 'a1'`).Scan(&got, &method); err != nil {
 		t.Fatal(err)
 	}
 	if got != long || (lz4 && method != "lz4") {

@@ -1,12 +1,9 @@
 package projections
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,8 +64,7 @@ func (w Writer) Replace(ctx context.Context, x Execer, rows []AssetRows) error {
 	for i := range rows {
 		ids[i] = rows[i].Asset.ID
 	}
-	// The nomination counts are read from the views.
-	batches, contribs, err := newBatches(rows, nil)
+	batches, contribs, err := newBatches(rows)
 	if err != nil {
 		return err
 	}
@@ -394,41 +390,27 @@ func openClocks(ds []Deadline) int {
 	return n
 }
 
-// newBatches lays out rows for the five tables of rows, in [schema] order,
+// newBatches lays out rows for the four tables of rows, in [schema] order,
 // and returns each asset's contributions to the statistics' running sums
-// (also written to rm_assets.counts). counts[i] are rows[i]'s nomination
-// counts; when counts is nil they are read from the assets' views.
-func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]contribution, error) {
-	if counts != nil && len(counts) != len(rows) {
-		return nil, nil, fmt.Errorf("lay out rows: %d assets, %d nomination counts", len(rows), len(counts))
-	}
+// (also written to rm_assets.counts).
+func newBatches(rows []AssetRows) ([]*batch, [][]contribution, error) {
 	contribs := make([][]contribution, len(rows))
 	ts := schema()
-	var nreg, ntl, ndl, nmor int
+	var nreg, ndl, nmor int
 	for i := range rows {
 		nreg += len(rows[i].Register)
-		ntl += min(1, len(rows[i].Timeline))
 		ndl += openClocks(rows[i].Deadlines)
 		nmor += len(rows[i].Moratoria)
 	}
-	assets, register, timeline := newBatch(ts[0], len(rows)), newBatch(ts[1], nreg), newBatch(ts[2], ntl)
-	deadlines, moratoria := newBatch(ts[3], ndl), newBatch(ts[4], nmor)
-	var buf []byte // a register entry's or a timeline's JSON
+	assets, register := newBatch(ts[0], len(rows)), newBatch(ts[1], nreg)
+	deadlines, moratoria := newBatch(ts[2], ndl), newBatch(ts[3], nmor)
+	var buf []byte // a register entry's JSON
 
 	for i := range rows {
 		r := &rows[i]
 		a := &r.Asset
-		id := a.ID
-		var c nominationCounts
-		if counts != nil {
-			c = counts[i]
-		} else {
-			var err error
-			if c, err = countNominations(a.View); err != nil {
-				return nil, nil, fmt.Errorf("asset %s: %w", id, err)
-			}
-		}
-		contribs[i] = contributions(r, c)
+		id, c := a.ID, a.Counts
+		contribs[i] = contributions(r)
 		assets.str(id)
 		assets.str(a.Council)
 		assets.str(a.Reference)
@@ -441,12 +423,11 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 		assets.str(a.Status)
 		assets.num(a.Version)
 		assets.num(a.Position)
-		assets.num(c.nominations)
-		assets.num(c.listed)
-		assets.num(c.partlyListed)
-		assets.num(c.notListed)
+		assets.num(c.Nominations)
+		assets.num(c.Listed)
+		assets.num(c.PartlyListed)
+		assets.num(c.NotListed)
 		assets.str(encodeContributions(contribs[i]))
-		assets.str(string(a.View))
 		assets.end()
 
 		for seq, v := range r.Register {
@@ -476,29 +457,6 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 			register.num(ahead)
 			register.str(outward(e.Postcode))
 			register.end()
-		}
-
-		if n := len(r.Timeline); n > 0 {
-			entries := r.Timeline
-			if !slices.IsSortedFunc(entries, byVersion) {
-				entries = slices.SortedFunc(slices.Values(entries), byVersion)
-			}
-			buf = append(buf[:0], '[')
-			for j := range entries {
-				if j > 0 {
-					buf = append(buf, ',')
-				}
-				var err error
-				if buf, err = appendTimelineJSON(buf, &entries[j]); err != nil {
-					return nil, nil, fmt.Errorf("asset %s: timeline entry %d: %w", id, entries[j].Version, err)
-				}
-			}
-			buf = append(buf, ']')
-			timeline.str(id)
-			timeline.num(entries[n-1].Position)
-			timeline.num(entries[n-1].Version)
-			timeline.str(string(buf))
-			timeline.end()
 		}
 
 		for seq, d := range r.Deadlines {
@@ -532,42 +490,7 @@ func newBatches(rows []AssetRows, counts []nominationCounts) ([]*batch, [][]cont
 			moratoria.end()
 		}
 	}
-	return []*batch{assets, register, timeline, deadlines, moratoria}, contribs, nil
-}
-
-// nominationCounts are the figures of one asset's nominations that
-// statistics add up.
-type nominationCounts struct {
-	nominations, listed, partlyListed, notListed int64
-}
-
-// countNominations reads the nominations and their decisions from an
-// asset's public view ([AssetView] as JSON). An empty view has none.
-func countNominations(view json.RawMessage) (nominationCounts, error) {
-	var c nominationCounts
-	if len(view) == 0 {
-		return c, nil
-	}
-	var v struct {
-		Nominations []struct {
-			Decision string `json:"decision"`
-		} `json:"nominations"`
-	}
-	if err := json.Unmarshal(view, &v); err != nil {
-		return c, fmt.Errorf("read nominations from view: %w", err)
-	}
-	c.nominations = int64(len(v.Nominations))
-	for _, n := range v.Nominations {
-		switch domain.Outcome(n.Decision) {
-		case domain.Listed:
-			c.listed++
-		case domain.PartlyListed:
-			c.partlyListed++
-		case domain.NotListed:
-			c.notListed++
-		}
-	}
-	return c, nil
+	return []*batch{assets, register, deadlines, moratoria}, contribs, nil
 }
 
 // outward returns the outward code of a stored postcode (upper case, single
@@ -653,46 +576,6 @@ func or(s, def string) string {
 	return s
 }
 
-// appendTimelineJSON appends t as encoding/json would marshal it, byte for
-// byte: a rebuild writes one entry per event, and reflection made
-// json.Marshal the largest cost of writing them. TestWriteTimelineJSON
-// holds it to json.Marshal and to TimelineEntry's fields.
-func appendTimelineJSON(b []byte, t *TimelineEntry) ([]byte, error) {
-	if y := t.RecordedAt.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("recorded_at %v: year outside [0,9999]", t.RecordedAt)
-	}
-	b = append(b, `{"position":`...)
-	b = strconv.AppendInt(b, t.Position, 10)
-	b = append(b, `,"version":`...)
-	b = strconv.AppendInt(b, t.Version, 10)
-	b = append(b, `,"type":`...)
-	b = appendJSONString(b, t.Type)
-	b = append(b, `,"date":"`...)
-	b = appendDate(b, t.Effective)
-	b = append(b, `","recorded_at":"`...)
-	b = t.RecordedAt.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	if t.ActorRole != "" {
-		b = append(b, `,"actor_role":`...)
-		b = appendJSONString(b, t.ActorRole)
-	}
-	if t.ActorOrg != "" {
-		b = append(b, `,"actor_org":`...)
-		b = appendJSONString(b, t.ActorOrg)
-	}
-	b = append(b, `,"text":`...)
-	b = appendJSONString(b, t.Text)
-	if t.Rule != "" {
-		b = append(b, `,"rule":`...)
-		b = appendJSONString(b, t.Rule)
-	}
-	if t.Regime != "" {
-		b = append(b, `,"regime":`...)
-		b = appendJSONString(b, t.Regime)
-	}
-	return append(b, '}'), nil
-}
-
 // appendJSONString appends s as a JSON string the way encoding/json writes
 // one: HTML characters, U+2028 and U+2029 escaped, invalid UTF-8 replaced.
 // Bytes that go as they are are told by one look-up (jsonPlain); the six
@@ -757,6 +640,3 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 	}
 	return t
 }()
-
-// byVersion orders timeline entries oldest first.
-func byVersion(a, b TimelineEntry) int { return cmp.Compare(a.Version, b.Version) }

@@ -4,21 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/acv-registry/acv/domain"
 )
 
-// richAsset returns an asset with rows in every table: n timeline entries,
-// two register versions, three clocks and a moratorium.
+// richAsset returns an asset with rows in every table, its last event's
+// version n: two register versions, three clocks and a moratorium.
 func richAsset(id, council string, n int) AssetRows {
-	at := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
 	f := fixture{id: id, council: council, name: "The Red Lion " + id, address: "1 High Street, Anytown",
 		postcode: "SW1A 1AA", category: "pub", status: "listed", point: &domain.Point{Lat: 51.5, Lon: -0.14},
-		decisions: []string{"listed"},
+		version: int64(n), decisions: []string{"listed"},
 		register: []RegisterVersion{
 			version(ListACV, "2024-01-10", "2024-03-01", "listed", "2024-01-10"),
 			version(ListACV, "2024-03-01", "", "listed", "2024-01-10"),
@@ -30,12 +27,6 @@ func richAsset(id, council string, n int) AssetRows {
 		},
 		moratoria: []Moratorium{{NoticeID: id + "-d1", NoticeReceived: day("2024-03-01"), InterimEnd: day("2024-04-11"),
 			FullEnd: day("2024-08-31"), ProtectedEnd: day("2025-08-31")}},
-	}
-	for v := 1; v <= n; v++ {
-		f.timeline = append(f.timeline, TimelineEntry{Position: int64(v * 7), Version: int64(v),
-			Type: "acv.nomination-received.v1", Effective: day("2023-11-01").AddDays(v), RecordedAt: at.Add(time.Duration(v) * time.Hour),
-			ActorRole: "council_officer", ActorOrg: council, Text: "The council received a nomination from Friends of the Red Lion.",
-			Rule: "s.89(2)", Regime: "england-2012"})
 	}
 	return f.rows()
 }
@@ -57,7 +48,7 @@ func TestWriteReplaceIsIdempotent(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db DB) {
 		rows := []AssetRows{richAsset("a1", "E1", 4), richAsset("a2", "E1", 2)}
 		// two open clocks an asset: the closed one is no row
-		want := map[string]int{"rm_assets": 2, "rm_register": 4, "rm_timeline": 2, "rm_deadlines": 4, "rm_moratoria": 2}
+		want := map[string]int{"rm_assets": 2, "rm_register": 4, "rm_deadlines": 4, "rm_moratoria": 2}
 		for i := range 2 {
 			mustReplace(t, db, rows...)
 			if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -68,7 +59,7 @@ func TestWriteReplaceIsIdempotent(t *testing.T) {
 		short := richAsset("a1", "E1", 1)
 		short.Register, short.Deadlines, short.Moratoria = short.Register[:1], nil, nil
 		mustReplace(t, db, short)
-		want = map[string]int{"rm_assets": 2, "rm_register": 3, "rm_timeline": 2, "rm_deadlines": 2, "rm_moratoria": 1}
+		want = map[string]int{"rm_assets": 2, "rm_register": 3, "rm_deadlines": 2, "rm_moratoria": 1}
 		if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("after shorter Replace: rows = %v, want %v", got, want)
 		}
@@ -126,12 +117,12 @@ func TestWriteReplaceSameAssetTwiceInOneCall(t *testing.T) {
 		first, last := richAsset("a1", "E1", 3), richAsset("a1", "E1", 5)
 		last.Asset.Name = "Last"
 		mustReplace(t, db, first, richAsset("a2", "E1", 1), last)
-		if n := countRows(t, db, "rm_timeline"); n != 2 { // one row an asset
-			t.Errorf("timeline rows = %d, want 6 (5 of the last a1, 1 of a2)", n)
+		if n := countRows(t, db, "rm_assets"); n != 2 {
+			t.Errorf("asset rows = %d, want 2", n)
 		}
-		a, err := (&Queries{DB: db}).Asset(context.Background(), "a1")
-		if err != nil || a.Name != "Last" {
-			t.Errorf("Asset(a1) = %q, %v; want the last rows given", a.Name, err)
+		a, err := storedAsset(t, db, "a1")
+		if err != nil || a.Name != "Last" || a.Version != 5 {
+			t.Errorf("a1 = %q version %d, %v; want the last rows given", a.Name, a.Version, err)
 		}
 	})
 }
@@ -150,16 +141,15 @@ func TestWriteReplaceManyRows(t *testing.T) {
 		}
 		mustReplace(t, db, rows...)
 		mustReplace(t, db, rows...)
-		want := map[string]int{"rm_assets": 700, "rm_register": 1400, "rm_timeline": 700, "rm_deadlines": 1400, "rm_moratoria": 700}
+		want := map[string]int{"rm_assets": 700, "rm_register": 1400, "rm_deadlines": 1400, "rm_moratoria": 700}
 		if got := rowsPerTable(t, db); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("rows = %v, want %v", got, want)
 		}
-		q := &Queries{DB: db}
-		a, err := q.Asset(context.Background(), "a0350")
+		a, err := storedAsset(t, db, "a0350")
 		if err != nil || a.Point != nil {
 			t.Errorf("Asset(a0350) point = %v, %v; want nil", a.Point, err)
 		}
-		a, err = q.Asset(context.Background(), "a0699")
+		a, err = storedAsset(t, db, "a0699")
 		if err != nil || a.Point == nil || *a.Point != (domain.Point{Lat: 51.5, Lon: -0.14}) {
 			t.Errorf("Asset(a0699) point = %v, %v; want 51.5,-0.14", a.Point, err)
 		}
@@ -172,8 +162,8 @@ func TestWriteReplaceNothing(t *testing.T) {
 	}
 }
 
-// BenchmarkWriterReplace writes 10,000 assets (each with 10 timeline
-// entries, 2 register versions, 3 clocks and a moratorium: 170,000 rows) in
+// BenchmarkWriterReplace writes 10,000 assets (each with 2 register
+// versions, 2 open clocks and a moratorium: 60,000 rows) in
 // one transaction into a fresh set of tables, as a rebuild does.
 func BenchmarkWriterReplace(b *testing.B) {
 	const assets = 10_000
@@ -231,47 +221,24 @@ func BenchmarkWriterLayout(b *testing.B) {
 		rows[i] = richAsset(fmt.Sprintf("asset-%08d", i), "E07000001", 10)
 	}
 	for b.Loop() {
-		if _, _, err := newBatches(rows, nil); err != nil {
+		if _, _, err := newBatches(rows); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// appendTimelineJSON must write what json.Marshal writes, for every field
-// of TimelineEntry: a new field fails here until the encoder knows it.
-func TestWriteTimelineJSON(t *testing.T) {
-	var fields []string
-	for f := range reflect.TypeFor[TimelineEntry]().Fields() {
-		fields = append(fields, f.Name+" "+f.Tag.Get("json"))
-	}
-	wantFields := []string{"Position position", "Version version", "Type type", "Effective date",
-		"RecordedAt recorded_at", "ActorRole actor_role,omitempty", "ActorOrg actor_org,omitempty", "Text text",
-		"Rule rule,omitempty", "Regime regime,omitempty"}
-	if !slices.Equal(fields, wantFields) {
-		t.Fatalf("TimelineEntry's fields are now %q: update appendTimelineJSON and this list", fields)
-	}
-
+// appendJSONString must write a string as json.Marshal does: escapes,
+// HTML characters, U+2028 and U+2029, and invalid UTF-8 replaced.
+func TestAppendJSONString(t *testing.T) {
 	texts := []string{"", "The council listed the land (s.90).", `quote " and back \ slash`, "<b>&amp;</b>",
 		"\x00\x01\b\f\n\r\t\x1f\x7f", "café, Ŵ", "line\u2028para\u2029", "bad \xff\xfe utf-8", "emoji 😀", "\xe2\x80"}
-	times := []time.Time{{}, time.Date(2024, 3, 31, 0, 30, 0, 123456789, time.UTC),
-		time.Date(2024, 6, 1, 12, 0, 0, 0, time.FixedZone("", -90*60)), time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)}
-	var buf []byte
-	for i, text := range texts {
-		e := TimelineEntry{Position: int64(i) * 1e12, Version: -int64(i), Type: text, Text: text,
-			RecordedAt: times[i%len(times)]}
-		if i%2 == 0 {
-			e.Effective, e.ActorRole, e.ActorOrg, e.Rule, e.Regime = day("2024-02-29"), text+"r", text+"o", text+"s", text+"g"
-		}
-		want, err := json.Marshal(e)
+	for _, text := range texts {
+		want, err := json.Marshal(text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		buf, err = appendTimelineJSON(buf[:0], &e)
-		if err != nil || string(buf) != string(want) {
-			t.Errorf("appendTimelineJSON(%q) =\n%s (%v), want\n%s", text, buf, err, want)
+		if got := appendJSONString([]byte("x"), text); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", text, got, want)
 		}
-	}
-	if _, err := appendTimelineJSON(nil, &TimelineEntry{RecordedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
-		t.Error("appendTimelineJSON of year 10000 = nil error, want one (as json.Marshal)")
 	}
 }

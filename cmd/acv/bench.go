@@ -783,7 +783,7 @@ func (b *bench) serve() error {
 	}
 
 	// The busiest council's register and the oldest asset's timeline.
-	q := &projections.Queries{DB: dbs.read}
+	q := &projections.Queries{DB: dbs.read, Log: b.store, Regimes: regimes()}
 	councils, err := q.Councils(ctx, today())
 	if err != nil {
 		return fmt.Errorf("bench: councils: %w", err)

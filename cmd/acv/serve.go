@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler := api.New(api.Deps{
 		Store:         store,
 		Assets:        assets,
-		Reader:        &projections.Queries{DB: o.dbs.read},
+		Reader:        &projections.Queries{DB: o.dbs.read, Log: store, Regimes: regimes()},
 		Waiter:        progress,
 		Checkpoints:   progress,
 		Now:           time.Now,
