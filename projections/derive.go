@@ -47,7 +47,7 @@ const (
 	withView pages = 1
 	// withTimeline: also the timeline, AssetRows.Timeline.
 	withTimeline pages = 2
-	withPages = withView | withTimeline
+	withPages          = withView | withTimeline
 )
 
 // derive is [Derive], making the asset's page and timeline only as want

@@ -42,7 +42,7 @@ func seed(t *testing.T, db DB) {
 		{id: "a1", council: councilA, name: "The Red Lion", address: "1 High Street, Anytown", postcode: "SW1A 1AA",
 			point: london, category: "pub", status: "listed", decisions: []string{"listed"},
 			register: []RegisterVersion{version(ListACV, "2024-01-10", "2024-03-01", "listed", "2024-01-10"), a1v2},
-			version: 3,
+			version:  3,
 			deadlines: []Deadline{
 				{Name: "decision", Subject: "a1-n1", Start: day("2023-11-15"), End: day("2024-01-10"), Closed: true, Rule: "s.90(6)"},
 				{Name: "listing", Subject: "a1-n1", Start: day("2024-01-10"), End: day("2029-01-09"), Rule: "s.87(3)"},
