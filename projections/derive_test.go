@@ -508,8 +508,9 @@ func TestDeriveDeterministic(t *testing.T) {
 }
 
 // What the tables store is what Derive makes, without the asset's view
-// and timeline, after every prefix of each story; the nomination counts
-// they store are those of the asset's view.
+// and timeline, after every prefix of each story; the timeline made alone
+// is Derive's; the nomination counts the tables store are those of the
+// asset's view.
 func TestDeriveTablesOnly(t *testing.T) {
 	for _, s := range []*dvStory{dvPub(t), dvLibrary(t, true), dvLibrary(t, false), dvLeapDay(t, true)} {
 		history := s.recorded()
@@ -524,6 +525,9 @@ func TestDeriveTablesOnly(t *testing.T) {
 			want.Asset.View, want.Timeline = nil, nil
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s, %d events: tables only (-Derive +got):\n%s", s.id, k, diff)
+			}
+			if tl := timeline(s.id, domain.DefaultRegimes(), history[:k]); !reflect.DeepEqual(tl, full.Timeline) {
+				t.Errorf("%s, %d events: the timeline alone differs from Derive's:\n%s", s.id, k, cmp.Diff(full.Timeline, tl))
 			}
 			var v AssetView
 			if err := json.Unmarshal(full.Asset.View, &v); err != nil {

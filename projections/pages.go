@@ -28,29 +28,29 @@ type StreamReader interface {
 // stream in the log. An unknown asset is an error wrapping
 // domain.ErrNotFound.
 func (q *Queries) Asset(ctx context.Context, id string) (AssetRow, error) {
-	rows, err := q.derive(ctx, id, withView)
+	history, err := q.history(ctx, id)
 	if err != nil {
 		return AssetRow{}, fmt.Errorf("asset %s: %w", id, err)
 	}
-	return rows.Asset, nil
+	return derive(id, q.Regimes, history, withView).Asset, nil
 }
 
 // Timeline returns the asset's history in plain English, oldest first,
 // derived from its stream in the log. An unknown asset is an error
 // wrapping domain.ErrNotFound.
 func (q *Queries) Timeline(ctx context.Context, id string) ([]TimelineEntry, error) {
-	rows, err := q.derive(ctx, id, withTimeline)
+	history, err := q.history(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of %s: %w", id, err)
 	}
-	return rows.Timeline, nil
+	return timeline(id, q.Regimes, history), nil
 }
 
-// derive reads the asset's stream and derives its rows, with the pages
-// want asks for. A stream with no events is an unknown asset.
-func (q *Queries) derive(ctx context.Context, id string, want pages) (AssetRows, error) {
+// history reads the asset's stream and decodes it. A stream with no
+// events is an unknown asset.
+func (q *Queries) history(ctx context.Context, id string) ([]Recorded, error) {
 	if q.Log == nil {
-		return AssetRows{}, errors.New("no log to derive it from (Queries.Log is nil)")
+		return nil, errors.New("no log to derive it from (Queries.Log is nil)")
 	}
 	// The rows hold no personal data, so they are the same whether its
 	// sealed values are opened or not (TestRowsHoldNoPersonalData): the
@@ -58,14 +58,10 @@ func (q *Queries) derive(ctx context.Context, id string, want pages) (AssetRows,
 	// projector reads it.
 	stored, err := q.Log.ReadStream(ctx, domain.AssetStream(id), 1, eventstore.AsErased)
 	if err != nil {
-		return AssetRows{}, err
+		return nil, err
 	}
 	if len(stored) == 0 {
-		return AssetRows{}, domain.ErrNotFound
+		return nil, domain.ErrNotFound
 	}
-	history, err := Decode(stored)
-	if err != nil {
-		return AssetRows{}, err
-	}
-	return derive(id, q.Regimes, history, want), nil
+	return Decode(stored)
 }

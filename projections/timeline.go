@@ -19,6 +19,21 @@ import (
 // Citations come from domain/rules.go, the one place a citation is
 // corrected; periods are cited from the regime's TimeLimits.
 
+// timeline makes the asset's timeline alone from its whole history, as
+// [Derive] makes it: what [Queries.Timeline] serves, without the register
+// versions, clocks and view that a whole derivation makes too.
+func timeline(id string, regimes domain.Regimes, history []Recorded) []TimelineEntry {
+	known := map[string]bool{}
+	a := domain.NewAsset(id, regimes)
+	var out []TimelineEntry
+	for _, r := range history {
+		a.Fold(r.Event)
+		learnBodies(known, r.Event)
+		out = append(out, timelineEntry(r, a, regimes, known))
+	}
+	return out
+}
+
 // timelineEntry renders r, the last event folded into a.
 func timelineEntry(r Recorded, a *domain.Asset, regimes domain.Regimes, known map[string]bool) TimelineEntry {
 	typ := r.Type
