@@ -368,6 +368,51 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 }
 
+// TestVerifyFindsEventsRemovedFromTheEnd: the hash chain cannot tell a
+// stream cut short, but the read models have seen its last version, and
+// verify compares the two. The asset's page, derived from the stream, is
+// no witness: it is as short as the stream.
+func TestVerifyFindsEventsRemovedFromTheEnd(t *testing.T) {
+	rs := newReadStack(t, true)
+	id := rs.id("The Red Lion")
+	if _, err := rs.assets.Update(context.Background(), id, -1, func(a *domain.Asset) error {
+		nid := a.Nominations()[0].Received.NominationID
+		return a.DecideNomination(nid, domain.Decision{Outcome: domain.Listed, DecidedOn: readToday}, readToday)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs.catchUp()
+	if rep := rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").object(t); rep["ok"] != true || rep["events"] != float64(2) {
+		t.Fatalf("verify before the cut = %v", rep)
+	}
+	db, err := sql.Open("sqlite", "file:"+rs.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`DROP TRIGGER events_no_delete`,
+		`DELETE FROM events WHERE stream_id = 'asset-` + id + `' AND version = 2`,
+	} {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var broken struct {
+		OK     bool `json:"ok"`
+		Events int64
+		Breaks []struct {
+			Version int64  `json:"version"`
+			Reason  string `json:"reason"`
+		} `json:"breaks"`
+	}
+	rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").json(t, &broken)
+	if broken.OK || broken.Events != 1 || len(broken.Breaks) != 1 || broken.Breaks[0].Version != 2 ||
+		!strings.Contains(broken.Breaks[0].Reason, "events are missing") {
+		t.Errorf("verify after the cut = %+v, want a break at version 2: events are missing", broken)
+	}
+}
+
 func TestMoratoria(t *testing.T) {
 	rs := newReadStack(t, true)
 	for _, tt := range []struct {

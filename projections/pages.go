@@ -13,10 +13,11 @@ import (
 // its stream when they are asked for, not stored: they are read one asset
 // at a time, always whole, and an asset's history is one ordered read of
 // the log. Stored, they were 830 MB of a 10^6-event log's 1,330 MB of
-// read models, and making and writing them the largest part of a
-// rebuild's work (docs/performance.md). Derived when asked they are never
-// behind the log, and they cost what the projector already spends on
-// every event: one stream read, [Decode] and [Derive].
+// read models, and making and writing them about 30% of a rebuild's time
+// (docs/performance.md, "Asset pages and timelines derived when asked").
+// Derived when asked they are never behind the log, and they cost what
+// the projector already spends on every event: one stream read, [Decode]
+// and a derivation.
 
 // StreamReader reads one stream of the log: what the asset's page and
 // timeline are derived from. An [eventstore.Store] is one.

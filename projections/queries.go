@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -48,6 +49,21 @@ const (
 // validOn is the condition that a register version stands on a day: one
 // argument, the day, twice.
 const validOn = `valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)`
+
+// SeenVersion returns the stream version of the asset's last event that
+// the read models have derived its rows from. An asset they do not know
+// is an error wrapping domain.ErrNotFound.
+func (q *Queries) SeenVersion(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := q.DB.SQL.QueryRowContext(ctx, q.DB.Dialect.Rebind(`SELECT version FROM `+tableAssets+` WHERE asset_id = ?`), id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("asset %s: %w", id, domain.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("asset %s: version seen: %w", id, err)
+	}
+	return v, nil
+}
 
 // Register returns one council's list as it stood on q.AsOf (q.Today when
 // zero): the versions valid from on or before that day and not ended by

@@ -16,6 +16,10 @@ type Reader interface {
 	// Timeline returns the asset's history in plain English, oldest
 	// first, derived from its stream: never behind the log.
 	Timeline(ctx context.Context, id string) ([]TimelineEntry, error)
+	// SeenVersion returns the stream version of the asset's last event
+	// that the read models have derived its rows from: a stream that
+	// ends before it has lost events.
+	SeenVersion(ctx context.Context, id string) (int64, error)
 	// Register returns one council's list as it stood on q.AsOf (today when
 	// zero), ordered by entry date then reference.
 	Register(ctx context.Context, q RegisterQuery) (Page[RegisterEntry], error)
