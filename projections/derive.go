@@ -33,28 +33,28 @@ import (
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
-	return derive(id, regimes, history, withPages)
+	return derive(id, regimes, history, withViewAndTimeline)
 }
 
 // What [derive] makes besides the rows the tables store.
-type pages uint8
+type extras uint8
 
 const (
 	// tablesOnly: the rows the tables store, as the projector, a rebuild
 	// and an erasure's rederive write them.
-	tablesOnly pages = 0
+	tablesOnly extras = 0
 	// withView: also the asset's page, AssetRow.View.
-	withView pages = 1
+	withView extras = 1
 	// withTimeline: also the timeline, AssetRows.Timeline.
-	withTimeline pages = 2
-	withPages          = withView | withTimeline
+	withTimeline        extras = 2
+	withViewAndTimeline        = withView | withTimeline
 )
 
 // derive is [Derive], making the asset's page and timeline only as want
 // asks: the tables hold neither, and making them was a third of a
 // rebuild's decoding and deriving (4.2 s of CPU at 10^6 events, 2.8
 // without them).
-func derive(id string, regimes domain.Regimes, history []Recorded, want pages) AssetRows {
+func derive(id string, regimes domain.Regimes, history []Recorded, want extras) AssetRows {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
 	reg := registerBuilder{assetID: id, postcodes: map[string]string{}}

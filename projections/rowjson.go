@@ -8,9 +8,9 @@ import (
 	"github.com/acv-registry/acv/domain"
 )
 
-// The JSON of the rows a rebuild writes most of, byte for byte as
-// encoding/json marshals them: a register entry per register version and an
-// asset's public view per asset. Reflection and Date.MarshalText (which
+// The JSON of the rows a rebuild writes most of, and of the asset's page,
+// byte for byte as encoding/json marshals them: a register entry per
+// register version, and an asset's public view when it is asked for. Reflection and Date.MarshalText (which
 // formats with fmt.Sprintf) made json.Marshal the largest single cost of
 // deriving and laying out rows. TestEntryJSON and TestViewJSON hold these
 // encoders to json.Marshal and to the types' fields, so a new field fails
