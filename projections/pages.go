@@ -53,6 +53,9 @@ func (q *Queries) history(ctx context.Context, id string) ([]Recorded, error) {
 	if q.Log == nil {
 		return nil, errors.New("no log to derive it from (Queries.Log is nil)")
 	}
+	if len(q.Regimes.All()) == 0 {
+		return nil, errors.New("no regime to derive it under (Queries.Regimes is empty)")
+	}
 	// The rows hold no personal data, so they are the same whether its
 	// sealed values are opened or not (TestRowsHoldNoPersonalData): the
 	// history is read as erased, with no key read or used, as the

@@ -22,7 +22,8 @@ import (
 // tables' row still shows the version before it. Once the projector has
 // caught up, the page agrees with the tables' row. The tables hold
 // neither the page nor the timeline. An unknown asset is not found, and
-// queries with no log say so instead of answering "not found".
+// queries with no log or no regimes say so instead of answering "not
+// found".
 func TestPagesAreDerivedFromTheLog(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st stack) {
 		ctx := context.Background()
@@ -118,6 +119,11 @@ func TestPagesAreDerivedFromTheLog(t *testing.T) {
 		noLog := &projections.Queries{DB: st.db, Regimes: regimes}
 		if _, err := noLog.Timeline(ctx, id); err == nil || errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("Timeline with no log: error %v, want one that is not ErrNotFound", err)
+		}
+		// The zero Regimes knows no regime: every clock would be wrong.
+		noRegimes := &projections.Queries{DB: st.db, Log: st.store}
+		if _, err := noRegimes.Asset(ctx, id); err == nil || errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("Asset with no regimes: error %v, want one that is not ErrNotFound", err)
 		}
 	})
 }
