@@ -342,26 +342,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 
 	// Someone with the file rewrites the nomination behind the registry's back.
-	db, err := sql.Open("sqlite", "file:"+rs.path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		`DROP TRIGGER events_no_update`,
-		`UPDATE events SET data = replace(data, 'The Red Lion', 'The Red Lyon') WHERE stream_id = 'asset-` + id + `'`,
-	} {
-		if _, err := db.ExecContext(context.Background(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var broken struct {
-		OK     bool `json:"ok"`
-		Breaks []struct {
-			Version int64  `json:"version"`
-			Reason  string `json:"reason"`
-		} `json:"breaks"`
-	}
+	rs.tamper(t, `DROP TRIGGER events_no_update`,
+		`UPDATE events SET data = replace(data, 'The Red Lion', 'The Red Lyon') WHERE stream_id = 'asset-`+id+`'`)
+	var broken verifyBody
 	rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").json(t, &broken)
 	if broken.OK || len(broken.Breaks) != 1 || broken.Breaks[0].Version != 1 || broken.Breaks[0].Reason == "" {
 		t.Errorf("verify after tampering = %+v, want a break at version 1", broken)
@@ -385,31 +368,37 @@ func TestVerifyFindsEventsRemovedFromTheEnd(t *testing.T) {
 	if rep := rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").object(t); rep["ok"] != true || rep["events"] != float64(2) {
 		t.Fatalf("verify before the cut = %v", rep)
 	}
+	rs.tamper(t, `DROP TRIGGER events_no_delete`, `DELETE FROM events WHERE stream_id = 'asset-`+id+`' AND version = 2`)
+	var broken verifyBody
+	rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").json(t, &broken)
+	if broken.OK || broken.Events != 1 || len(broken.Breaks) != 1 || broken.Breaks[0].Version != 2 ||
+		!strings.Contains(broken.Breaks[0].Reason, "events are missing") {
+		t.Errorf("verify after the cut = %+v, want a break at version 2: events are missing", broken)
+	}
+}
+
+// verifyBody is the body of GET /v1/assets/{id}/verify.
+type verifyBody struct {
+	OK     bool  `json:"ok"`
+	Events int64 `json:"events"`
+	Breaks []struct {
+		Version int64  `json:"version"`
+		Reason  string `json:"reason"`
+	} `json:"breaks"`
+}
+
+// tamper runs statements on the log's file behind the registry's back.
+func (rs *readStack) tamper(t *testing.T, stmts ...string) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+rs.path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{
-		`DROP TRIGGER events_no_delete`,
-		`DELETE FROM events WHERE stream_id = 'asset-` + id + `' AND version = 2`,
-	} {
+	for _, q := range stmts {
 		if _, err := db.ExecContext(context.Background(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-	}
-	var broken struct {
-		OK     bool `json:"ok"`
-		Events int64
-		Breaks []struct {
-			Version int64  `json:"version"`
-			Reason  string `json:"reason"`
-		} `json:"breaks"`
-	}
-	rs.mustGet(http.StatusOK, "/v1/assets/"+id+"/verify").json(t, &broken)
-	if broken.OK || broken.Events != 1 || len(broken.Breaks) != 1 || broken.Breaks[0].Version != 2 ||
-		!strings.Contains(broken.Breaks[0].Reason, "events are missing") {
-		t.Errorf("verify after the cut = %+v, want a break at version 2: events are missing", broken)
 	}
 }
 

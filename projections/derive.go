@@ -97,21 +97,28 @@ func derive(id string, regimes domain.Regimes, history []Recorded, want extras) 
 
 // decisionCounts counts noms and their decisions' outcomes.
 func decisionCounts(noms []domain.NominationRecord) NominationCounts {
-	c := NominationCounts{Nominations: int64(len(noms))}
+	var c NominationCounts
 	for _, n := range noms {
-		if n.Decision == nil {
-			continue
+		var o domain.Outcome // undecided
+		if n.Decision != nil {
+			o = n.Decision.Outcome
 		}
-		switch n.Decision.Outcome {
-		case domain.Listed:
-			c.Listed++
-		case domain.PartlyListed:
-			c.PartlyListed++
-		case domain.NotListed:
-			c.NotListed++
-		}
+		c.add(o)
 	}
 	return c
+}
+
+// add counts one nomination, decided with outcome o ("" while undecided).
+func (c *NominationCounts) add(o domain.Outcome) {
+	c.Nominations++
+	switch o {
+	case domain.Listed:
+		c.Listed++
+	case domain.PartlyListed:
+		c.PartlyListed++
+	case domain.NotListed:
+		c.NotListed++
+	}
 }
 
 // effective returns the day r took legal effect: the log's effective date,

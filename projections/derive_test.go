@@ -533,21 +533,26 @@ func TestDeriveTablesOnly(t *testing.T) {
 			if err := json.Unmarshal(full.Asset.View, &v); err != nil {
 				t.Fatal(err)
 			}
-			counts := NominationCounts{Nominations: int64(len(v.Nominations))}
+			var counts NominationCounts
 			for _, n := range v.Nominations {
-				switch domain.Outcome(n.Decision) {
-				case domain.Listed:
-					counts.Listed++
-				case domain.PartlyListed:
-					counts.PartlyListed++
-				case domain.NotListed:
-					counts.NotListed++
-				}
+				counts.add(domain.Outcome(n.Decision))
 			}
 			if got.Asset.Counts != counts {
 				t.Errorf("%s, %d events: counts %+v, the view's %+v", s.id, k, got.Asset.Counts, counts)
 			}
 		}
+	}
+}
+
+// Each nomination counts once, and once more under its decision's outcome;
+// one undecided counts only as a nomination.
+func TestNominationCountsAdd(t *testing.T) {
+	var c NominationCounts
+	for _, o := range []domain.Outcome{domain.Listed, domain.PartlyListed, domain.NotListed, domain.NotListed, ""} {
+		c.add(o)
+	}
+	if want := (NominationCounts{Nominations: 5, Listed: 1, PartlyListed: 1, NotListed: 2}); c != want {
+		t.Errorf("counts = %+v, want %+v", c, want)
 	}
 }
 

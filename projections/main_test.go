@@ -131,16 +131,9 @@ type fixture struct {
 }
 
 func (f fixture) rows() AssetRows {
-	counts := NominationCounts{Nominations: int64(len(f.decisions))}
+	var counts NominationCounts
 	for _, d := range f.decisions {
-		switch domain.Outcome(d) {
-		case domain.Listed:
-			counts.Listed++
-		case domain.PartlyListed:
-			counts.PartlyListed++
-		case domain.NotListed:
-			counts.NotListed++
-		}
+		counts.add(domain.Outcome(d))
 	}
 	r := AssetRows{
 		Asset: AssetRow{ID: f.id, Council: f.council, Reference: f.id, Name: f.name, Address: f.address,
