@@ -37,7 +37,7 @@ const (
 )
 
 // Replace replaces every read-model row of the given assets with rows: it
-// deletes the assets' rows from the five tables and inserts the new ones,
+// deletes the assets' rows from the four tables of rows and inserts the new ones,
 // and moves the statistics' running sums (rm_counts) from the assets' old
 // contributions to their new ones.
 // An asset given twice is written once, from its last AssetRows. Replacing
