@@ -33,27 +33,29 @@ import (
 // comment on registerBuilder for how backdated facts and unrecorded expiry
 // are handled.
 func Derive(id string, regimes domain.Regimes, history []Recorded) AssetRows {
-	return derive(id, regimes, history, withViewAndTimeline)
+	return derive(id, regimes, history, withAll)
 }
 
-// What [derive] makes besides the rows the tables store.
+// What [derive] makes of a history: any of the rows the tables store, the
+// asset's page and its timeline.
 type extras uint8
 
 const (
-	// tablesOnly: the rows the tables store, as the projector, a rebuild
+	// withTables: the rows the tables store, as the projector, a rebuild
 	// and an erasure's rederive write them.
-	tablesOnly extras = 0
-	// withView: also the asset's page, AssetRow.View.
-	withView extras = 1
-	// withTimeline: also the timeline, AssetRows.Timeline.
-	withTimeline        extras = 2
-	withViewAndTimeline        = withView | withTimeline
+	withTables extras = 1 << iota
+	// withView: the asset's row and its page, AssetRow.View.
+	withView
+	// withTimeline: the timeline, AssetRows.Timeline.
+	withTimeline
+	withAll = withTables | withView | withTimeline
 )
 
-// derive is [Derive], making the asset's page and timeline only as want
-// asks: the tables hold neither, and making them was a third of a
+// derive is [Derive], making only what want asks for: the tables hold
+// neither the page nor the timeline, and making them was a third of a
 // rebuild's decoding and deriving (4.2 s of CPU at 10^6 events, 2.8
-// without them).
+// without them); a page asked for makes no register versions. The asset's
+// row, clocks and moratoria are always made.
 func derive(id string, regimes domain.Regimes, history []Recorded, want extras) AssetRows {
 	known := map[string]bool{}
 	expired := map[string]bool{} // nominations whose unsuccessful entry the clock has ended
@@ -74,9 +76,13 @@ func derive(id string, regimes domain.Regimes, history []Recorded, want extras) 
 		if want&withTimeline != 0 {
 			rows.Timeline = append(rows.Timeline, timelineEntry(r, a, regimes, known))
 		}
-		reg.step(a, on, expired)
+		if want&withTables != 0 {
+			reg.step(a, on, expired)
+		}
 	}
-	rows.Register = reg.finish()
+	if want&withTables != 0 {
+		rows.Register = reg.finish()
+	}
 
 	// a now holds the whole history.
 	var last Recorded

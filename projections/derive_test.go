@@ -516,7 +516,7 @@ func TestDeriveTablesOnly(t *testing.T) {
 		history := s.recorded()
 		for k := 0; k <= len(history); k++ {
 			full := Derive(s.id, domain.DefaultRegimes(), history[:k])
-			got := derive(s.id, domain.DefaultRegimes(), history[:k], tablesOnly)
+			got := derive(s.id, domain.DefaultRegimes(), history[:k], withTables)
 			if got.Asset.View != nil || got.Timeline != nil {
 				t.Errorf("%s, %d events: tables only made a view (%d bytes) or a timeline (%d entries)",
 					s.id, k, len(got.Asset.View), len(got.Timeline))

@@ -670,7 +670,7 @@ func deriveChunks(ctx context.Context, chunks <-chan chunk, regimes domain.Regim
 							errs[w] = fmt.Errorf("asset %s: %w", c.ids[i], err)
 							return
 						}
-						rows[i] = derive(c.ids[i], regimes, history, tablesOnly)
+						rows[i] = derive(c.ids[i], regimes, history, withTables)
 					}
 				}(w)
 			}

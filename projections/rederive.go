@@ -38,7 +38,7 @@ func Rederive(ctx context.Context, store eventstore.Store, db DB, regimes domain
 		if err != nil {
 			return fmt.Errorf("rederive: asset %s: %w", id, err)
 		}
-		rows = append(rows, derive(id, regimes, history, tablesOnly))
+		rows = append(rows, derive(id, regimes, history, withTables))
 	}
 	if err := (Writer{Dialect: db.Dialect}).Replace(ctx, tx, rows); err != nil {
 		return fmt.Errorf("rederive: %w", err)

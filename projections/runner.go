@@ -170,7 +170,7 @@ func (p *Projector) Handle(ctx context.Context, tx messaging.Tx, e eventstore.Ev
 	if err != nil {
 		return fmt.Errorf("projector: asset %s: %w", id, err)
 	}
-	rows := derive(id, p.regimes, history, tablesOnly)
+	rows := derive(id, p.regimes, history, withTables)
 	if err := (Writer{Dialect: p.db.Dialect}).Replace(ctx, tx, []AssetRows{rows}); err != nil {
 		return fmt.Errorf("projector: write asset %s: %w", id, err)
 	}
